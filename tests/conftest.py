@@ -1,6 +1,7 @@
 """Shared pytest setup: repo root on sys.path, opt-in slow tests, printed seeds."""
 import os
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,6 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def seed(request):
     """A per-test random seed, printed so a failure can be replayed (KWS_SEED=N overrides)."""
-    value = int(os.environ.get("KWS_SEED", "0")) or (abs(hash(request.node.nodeid)) % (1 << 31))
+    value = int(os.environ.get("KWS_SEED", "0")) or (zlib.crc32(request.node.nodeid.encode()) % (1 << 31))
     print(f"\n[seed] {request.node.nodeid}: KWS_SEED={value}")
     return value
