@@ -1,0 +1,117 @@
+"""Named test networks: random-weight DS-CNN variants converted to int8 .tflite once per machine.
+
+``zoo_model(name)`` returns the path of a cached converted model. Each configuration is built with
+random weights and randomized BatchNorm statistics and calibrated with a random representative dataset,
+all from a fixed seed, so the file only depends on the configuration and the TensorFlow version.
+Files live in ``<repo>/.cache/models/<name>-<hash>.tflite`` (gitignored); they are written to a
+temporary file and renamed, under a lock, so parallel test processes convert each model once.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / ".cache" / "models"
+ZOO_VERSION = 1   # bump when the builder, randomization or export changes what a name produces
+
+# name -> (build_dscnn keyword arguments, seed). Input 49x10x1 unless said otherwise.
+ZOO = {
+    # MLPerf-Tiny KWS DS-CNN: conv 10x4/2 x64 -> 4 x (DW3x3 + PW64) -> avgpool -> FC12 (2.66 M MACs).
+    "mlperf": (dict(), 1),
+    # Few channels (less than one 8-lane group of the PW array in some layers).
+    "narrow": (dict(first_filters=16, block_filters=16, blocks=3), 2),
+    # More channels than the 8x8 array and the 64-channel default: tiling over input and output.
+    "wide": (dict(first_filters=96, block_filters=[128, 96], blocks=2), 3),
+    # Stride-2 depthwise layers (SAME padding with an odd map).
+    "dw_stride2": (dict(first_filters=32, block_filters=32, blocks=3, dw_strides=[2, 1, 2]), 4),
+    # VALID padding everywhere (maps shrink; no padded taps).
+    "valid": (dict(first_filters=32, first_kernel=(4, 3), first_stride=(2, 1), block_filters=32, blocks=3,
+                   padding="valid"), 5),
+    # Non-square first kernel other than 10x4, stride 1; uneven padding on both axes.
+    "nonsquare": (dict(first_filters=24, first_kernel=(5, 3), first_stride=(1, 1), block_filters=24, blocks=2), 6),
+    # Max pooling instead of average pooling.
+    "maxpool": (dict(first_filters=32, block_filters=32, blocks=2, pool="max"), 7),
+    # GlobalAveragePooling2D -> MEAN over H, W (common in users' models).
+    "mean": (dict(first_filters=32, block_filters=32, blocks=2, pool="mean"), 8),
+    # 5x5 depthwise kernels and a 40-bin (log-mel) input.
+    "dw5x5": (dict(input_shape=(49, 40, 1), first_filters=32, first_kernel=(10, 8), first_stride=(2, 4),
+                   block_filters=32, blocks=2, dw_kernel=(5, 5)), 9),
+}
+
+N_REPRESENTATIVE = 32
+
+
+def zoo_names() -> list[str]:
+    """The names ``zoo_model`` accepts."""
+    return list(ZOO)
+
+
+def _tf_version() -> str:
+    try:
+        return metadata.version("tensorflow-cpu")
+    except metadata.PackageNotFoundError:
+        return metadata.version("tensorflow")
+
+
+def zoo_config(name: str) -> dict:
+    if name not in ZOO:
+        raise KeyError(f"unknown zoo model {name!r}; known: {', '.join(ZOO)}")
+    kwargs, seed = ZOO[name]
+    return {"name": name, "kwargs": kwargs, "seed": seed, "version": ZOO_VERSION,
+            "representative": N_REPRESENTATIVE}
+
+
+def zoo_path(name: str) -> Path:
+    cfg = zoo_config(name)
+    key = json.dumps(cfg, sort_keys=True) + "|tf=" + _tf_version()
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+    return CACHE / f"{name}-{digest}.tflite"
+
+
+def build_zoo_keras(name: str):
+    """The random-weight Keras model of ``name`` (batch 1) and its representative data."""
+    import numpy as np
+
+    from training.dscnn import build_dscnn
+    from training.export import randomize_bn
+
+    cfg = zoo_config(name)
+    rng = np.random.default_rng(cfg["seed"])
+    model = build_dscnn(batch_size=1, name=name, **cfg["kwargs"])
+    randomize_bn(model, rng)
+    shape = tuple(model.inputs[0].shape[1:])
+    data = rng.normal(0.0, 1.0, (N_REPRESENTATIVE,) + shape).astype(np.float32)
+    return model, data
+
+
+def zoo_model(name: str) -> Path:
+    """Path of the cached int8 .tflite of the named configuration, converting it on first use."""
+    path = zoo_path(name)
+    if path.exists():
+        return path
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / f".{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if path.exists():          # another process converted it while we waited
+                return path
+            import tensorflow as tf
+
+            from training.export import export_int8
+            tf.keras.utils.set_random_seed(zoo_config(name)["seed"])
+            model, data = build_zoo_keras(name)
+            export_int8(model, data, path)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return path
+
+
+if __name__ == "__main__":
+    import sys
+    for n in sys.argv[1:] or zoo_names():
+        print(zoo_model(n))
