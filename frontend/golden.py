@@ -1,0 +1,346 @@
+"""Fixed-point golden model of the audio front-end: the single definition of its arithmetic.
+
+The RTL (frontend.hw) and the C port match this bit for bit.  Every step is plain integer
+arithmetic on int64 numpy arrays (floor shifts, explicit rounding constants, explicit saturation).
+
+Pipeline per frame (frame i = samples [320 i, 320 i + 480)):
+  xw[n]  = (x[n] * win[n] + 2^14) >> 15                        int16 (|xw| <= 32768 -> saturate)
+  X      = radix-2 DIT FFT(xw zero-padded to 512), unscaled, per butterfly
+           t = (b * W + 2^14) >> 15 (re and im each rounded once), a' = sat24(a + t), b' = sat24(a - t)
+  P[k]   = re^2 + im^2                                             48 bit, k = 0..256
+  E[m]   = sum_k Wmel[m, k] * P[k]                                 60 bit (= librosa mel * 2^45)
+  L[m]   = log2(E[m]) Q10 (LZC + 256-entry LUT; E = 0 -> LOG_ZERO)
+  logmel : q = sat8(((L - 45*1024 - LM_LO*1024 + 64) >> 7) - 128)       step 1/8 log2
+  mfcc   : Lc = clamp(L - 45*1024, LM_LO*1024, LM_HI*1024); acc = sum D_q * Lc; q = sat8(((acc + 2^24) >> 25) + zp)
+  pcen   : see _pcen_frame (linear first-order smoother on E >> 12, log-domain gain, exp2/log2 power law)
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from . import tables as T
+
+MODES = ("logmel", "pcen", "mfcc")
+FEATURES = {"logmel": T.NMELS, "pcen": T.NMELS, "mfcc": T.NMFCC}
+
+# ---- output quantisation (fixed; a model's input scale/zero point is checked against these) ----
+LM_LO = -24              # log-mel int8 -128 <-> log2(mel) = -24 (-72.2 dB; librosa mel power, audio in [-1, 1])
+LM_HI = 8                # log-mel int8 +127 <-> log2(mel) = 8 - 1/8 (+23.7 dB)
+LM_STEP_SHIFT = 7        # Q10 -> steps of 1/8 log2
+PCEN_OUT_SHIFT = 11      # PCEN Q16 -> steps of 1/32 (range 0 .. 7.97)
+PCEN_ZP = -128
+MFCC_SCALE_DB = 3.0      # MFCC (DCT-II ortho of log-mel in dB): dB per int8 step
+MFCC_ZP = 24
+MFCC_SHIFT = 25          # D_q = round(D * 10log10(2) / MFCC_SCALE_DB * 2^15); Lc is Q10
+DB_PER_LOG2 = 10 * np.log10(2.0)
+
+E_PCEN_SHIFT = 12        # PCEN smoother input: E >> 12  (units: S_int16 * 8)
+M_FRAC = 16              # smoother state fraction bits
+PCEN_E_LOG2_UNITS = T.MEL_SHIFT - 30 - E_PCEN_SHIFT   # = 3: E_s = S_int16 * 2^3
+
+
+def output_quant(mode: str) -> tuple[float, int]:
+    """(scale, zero_point) of the int8 features: real = scale * (q - zero_point).
+    Units: logmel -> dB of librosa's mel power (audio in [-1, 1]); pcen -> librosa.pcen units;
+    mfcc -> DCT-II (ortho) of the log-mel in dB."""
+    if mode == "logmel":
+        return float(DB_PER_LOG2 / 8), int(-128 - 8 * LM_LO)
+    if mode == "pcen":
+        return float(2.0 ** (PCEN_OUT_SHIFT - 16)), int(PCEN_ZP)
+    if mode == "mfcc":
+        return float(MFCC_SCALE_DB), int(MFCC_ZP)
+    raise ValueError(f"unknown mode {mode!r} (one of {MODES})")
+
+
+@dataclasses.dataclass(frozen=True)
+class PcenParams:
+    """PCEN parameters, librosa.pcen's defaults.  PCEN is applied to the mel power of int16-scaled
+    audio (librosa mel power * 2^30)."""
+    time_constant: float = 0.4
+    gain: float = 0.98      # alpha
+    bias: float = 2.0       # delta
+    power: float = 0.5      # r
+    eps: float = 1e-6
+
+    def b(self) -> float:
+        t_frames = self.time_constant * T.SR / T.HOP
+        return (np.sqrt(1 + 4 * t_frames ** 2) - 1) / (2 * t_frames ** 2)
+
+    def quantized(self) -> dict:
+        """The integer values the hardware holds in its CSRs."""
+        return {
+            "b_q16": int(round(self.b() * 65536)),
+            "alpha_q14": int(round(self.gain * 16384)),
+            "delta_q16": int(round(self.bias * 65536)),
+            "r_q14": int(round(self.power * 16384)),
+            # eps in smoother-state units (S_int16 * 2^3 * 2^16), at least 1
+            "eps_q": max(1, int(round(self.eps * 2 ** (PCEN_E_LOG2_UNITS + M_FRAC)))),
+            # initial smoother state: librosa's lfilter_zi starts from M = 1 (S units)
+            "m_init": int(2 ** (PCEN_E_LOG2_UNITS + M_FRAC)),
+        }
+
+
+def _params(params) -> PcenParams:
+    if params is None:
+        return PcenParams()
+    if isinstance(params, dict):
+        return PcenParams(**params)
+    return params
+
+
+# ------------------------------------------------------------------ integer primitives
+def sat(x, bits):
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    return np.clip(x, lo, hi)
+
+
+def bit_length(x: np.ndarray) -> np.ndarray:
+    """Exact bit length of non-negative int64 values (0 -> 0)."""
+    x = np.asarray(x, dtype=np.int64)
+    e = np.zeros(x.shape, dtype=np.int64)
+    pos = x > 0
+    f = np.floor(np.log2(np.where(pos, x, 1).astype(np.float64))).astype(np.int64)
+    f = np.clip(f, 0, 62)
+    # float rounding may be off by one near powers of two: correct exactly
+    f = np.where((np.left_shift(np.int64(1), f) > x) & pos, f - 1, f)
+    f = np.where((f < 62) & (np.left_shift(np.int64(1), f + 1) <= x) & pos, f + 1, f)
+    return np.where(pos, f + 1, e)
+
+
+def log2_q10(x: np.ndarray) -> np.ndarray:
+    """log2 of unsigned x (< 2^63) in Q10: e*1024 + LUT[8 mantissa bits after the leading one].
+    x = 0 -> LOG_ZERO."""
+    x = np.asarray(x, dtype=np.int64)
+    nb = bit_length(x)
+    e = nb - 1
+    sh = e - T.LOG_IDX_BITS
+    idx = np.where(sh >= 0, x >> np.maximum(sh, 0), x << np.maximum(-sh, 0)) & ((1 << T.LOG_IDX_BITS) - 1)
+    out = (e << T.LOG_FRAC) + T.log2_lut()[idx]
+    return np.where(x > 0, out, T.LOG_ZERO)
+
+
+def exp2_q16(t: np.ndarray) -> np.ndarray:
+    """2^(t / 1024) in Q16 for Q10 t, t clamped to [EXP_TMIN, EXP_TMAX]; LUT Q15 then shift."""
+    t = np.clip(np.asarray(t, dtype=np.int64), T.EXP_TMIN, T.EXP_TMAX)
+    i = (t >> T.EXP_FRAC_BITS) + (T.EXP_OUT_FRAC - 15)
+    v = T.exp2_lut()[t & ((1 << T.EXP_FRAC_BITS) - 1)]
+    return np.where(i >= 0, v << np.maximum(i, 0), v >> np.maximum(-i, 0))
+
+
+def dct_q() -> np.ndarray:
+    return np.round(T.dct_matrix() * DB_PER_LOG2 / MFCC_SCALE_DB * (1 << 15)).astype(np.int64)
+
+
+# ------------------------------------------------------------------ stages
+def frame_signal(audio: np.ndarray) -> np.ndarray:
+    """(..., N) int16 -> (..., frames, 480) int64; frames = 1 + (N - 480) // 320."""
+    a = np.asarray(audio)
+    n = a.shape[-1]
+    nf = max(0, 1 + (n - T.WIN) // T.HOP) if n >= T.WIN else 0
+    idx = T.HOP * np.arange(nf)[:, None] + np.arange(T.WIN)[None, :]
+    return a[..., idx].astype(np.int64)
+
+
+def windowed(frames: np.ndarray) -> np.ndarray:
+    return sat((frames * T.window() + (1 << (T.WIN_FRAC - 1))) >> T.WIN_FRAC, 16)
+
+
+def fft_fixed(xw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unscaled radix-2 DIT FFT of (..., 480) int -> re, im (..., 257), 24-bit saturating.
+
+    Butterfly (stage s, twiddle W = W_512^(j * 256 / 2^s), Q15):
+        tr = (br*Wr - bi*Wi + 2^14) >> 15 ; ti = (br*Wi + bi*Wr + 2^14) >> 15
+        a' = sat24(a + t) ; b' = sat24(a - t)
+    Computed in float64 for speed: every intermediate is an integer below 2^41, so float64 is exact
+    and floor((v + 2^14) / 2^15) equals the integer shift."""
+    shp = xw.shape[:-1]
+    n = int(np.prod(shp, dtype=np.int64)) if shp else 1
+    x = np.zeros((T.NFFT, n))
+    x[:T.WIN] = np.asarray(xw, dtype=np.float64).reshape(n, T.WIN).T
+    re = x[T.bitrev()]
+    im = np.zeros_like(re)
+    ore, oim = np.empty_like(re), np.empty_like(im)
+    tw_re, tw_im = T.twiddles()
+    inv = 1.0 / (1 << T.TW_FRAC)
+    hr = float(1 << (T.TW_FRAC - 1))
+    for s in range(T.FFT_STAGES):
+        half = 1 << s
+        g = T.NFFT // (2 * half)
+        r = re.reshape(g, 2, half, n)
+        i = im.reshape(g, 2, half, n)
+        ar, ai, br, bi = r[:, 0], i[:, 0], r[:, 1], i[:, 1]
+        o_r = ore.reshape(g, 2, half, n)
+        o_i = oim.reshape(g, 2, half, n)
+        if s == 0:          # W = 1: exact
+            tr, ti = br, bi
+        elif s == 1:        # W = 1, -i: exact (t = b, t = -i b)
+            tr = np.concatenate([br[:, :1], bi[:, 1:]], axis=1)
+            ti = np.concatenate([bi[:, :1], -br[:, 1:]], axis=1)
+        else:
+            wr = tw_re[np.arange(half) * g].astype(np.float64)[:, None]
+            wi = tw_im[np.arange(half) * g].astype(np.float64)[:, None]
+            tr = br * wr
+            tr -= bi * wi
+            tr += hr
+            tr *= inv
+            np.floor(tr, out=tr)
+            ti = br * wi
+            ti += bi * wr
+            ti += hr
+            ti *= inv
+            np.floor(ti, out=ti)
+        # sat24 never acts here: |partial DFT| <= sum|xw| <= 32768*240*(1+2e-4) + 9 < 2^23
+        # (docs/frontend.md); fft_fixed_int keeps the saturation and the tests check equality.
+        np.add(ar, tr, out=o_r[:, 0]); np.subtract(ar, tr, out=o_r[:, 1])
+        np.add(ai, ti, out=o_i[:, 0]); np.subtract(ai, ti, out=o_i[:, 1])
+        re, ore, im, oim = ore, re, oim, im
+    re = re[:T.NBINS].T.astype(np.int64).reshape(shp + (T.NBINS,))
+    im = im[:T.NBINS].T.astype(np.int64).reshape(shp + (T.NBINS,))
+    return re, im
+
+
+def fft_fixed_int(xw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The same FFT in plain int64 (slower; kept as the readable definition and tested equal)."""
+    shp = xw.shape[:-1]
+    x = np.zeros(shp + (T.NFFT,), dtype=np.int64)
+    x[..., :T.WIN] = xw
+    re = x[..., T.bitrev()].reshape(-1, T.NFFT)
+    im = np.zeros_like(re)
+    tw_re, tw_im = T.twiddles()
+    half_round = 1 << (T.TW_FRAC - 1)
+    for s in range(T.FFT_STAGES):
+        half = 1 << s
+        g = T.NFFT // (2 * half)
+        r = re.reshape(-1, g, 2, half)
+        i = im.reshape(-1, g, 2, half)
+        wr = tw_re[np.arange(half) * g]
+        wi = tw_im[np.arange(half) * g]
+        ar, ai = r[:, :, 0, :], i[:, :, 0, :]
+        br, bi = r[:, :, 1, :], i[:, :, 1, :]
+        tr = (br * wr - bi * wi + half_round) >> T.TW_FRAC
+        ti = (br * wi + bi * wr + half_round) >> T.TW_FRAC
+        re = sat(np.stack([ar + tr, ar - tr], axis=2), T.FFT_BITS).reshape(-1, T.NFFT)
+        im = sat(np.stack([ai + ti, ai - ti], axis=2), T.FFT_BITS).reshape(-1, T.NFFT)
+    re = re[:, :T.NBINS].reshape(shp + (T.NBINS,))
+    im = im[:, :T.NBINS].reshape(shp + (T.NBINS,))
+    return re, im
+
+
+def mel_energy(audio: np.ndarray) -> np.ndarray:
+    """(..., N) int16 -> (..., frames, 40) int64 mel energies E (= librosa mel power * 2^45)."""
+    fr = frame_signal(audio)
+    re, im = fft_fixed(windowed(fr))
+    P = re * re + im * im
+    W = T.mel_weights()
+    nz = np.nonzero(W.any(0))[0]
+    lo, hi = nz.min(), nz.max() + 1
+    # integer matmul (exact in int64: E < 2^58)
+    return P[..., lo:hi] @ W[:, lo:hi].T
+
+
+def logmel_q(L: np.ndarray) -> np.ndarray:
+    v = ((L - (T.MEL_SHIFT << T.LOG_FRAC) - (LM_LO << T.LOG_FRAC) + (1 << (LM_STEP_SHIFT - 1)))
+         >> LM_STEP_SHIFT) - 128
+    return sat(v, 8)
+
+
+def mfcc_q(L: np.ndarray) -> np.ndarray:
+    Lc = np.clip(L - (T.MEL_SHIFT << T.LOG_FRAC), LM_LO << T.LOG_FRAC, LM_HI << T.LOG_FRAC)
+    acc = Lc @ dct_q().T
+    return sat(((acc + (1 << (MFCC_SHIFT - 1))) >> MFCC_SHIFT) + MFCC_ZP, 8)
+
+
+def pcen_frame(E: np.ndarray, M: np.ndarray, q: dict) -> tuple[np.ndarray, np.ndarray]:
+    """One PCEN step for one frame (..., 40): returns (int8 features, new smoother state)."""
+    M = pcen_smooth(E, M, q)
+    return pcen_out(E, M, q), M
+
+
+def pcen_smooth(E, M, q):
+    """M' = M + b * ((E >> 12) - (M >> 16)); M is Q16 in units of E >> 12 (63-bit signed)."""
+    return M + q["b_q16"] * ((E >> E_PCEN_SHIFT) - (M >> M_FRAC))
+
+
+def pcen_out(E, M, q):
+    """PCEN of energies E given the (already updated) smoother state M, int8."""
+    Es = E >> E_PCEN_SHIFT
+    lE = log2_q10(Es)
+    lM = log2_q10(M + q["eps_q"]) - (M_FRAC << T.LOG_FRAC)
+    a = q["alpha_q14"]
+    c = ((PCEN_E_LOG2_UNITS << T.LOG_FRAC) * (16384 - a) + 8192) >> 14
+    t = lE - ((a * lM + 8192) >> 14) - c
+    t = np.where(lE == T.LOG_ZERO, T.EXP_TMIN, t)
+    r1 = exp2_q16(t)
+    ls = log2_q10(r1 + q["delta_q16"]) - (16 << T.LOG_FRAC)
+    p = (q["r_q14"] * ls + 8192) >> 14
+    out = np.maximum(exp2_q16(p) - _delta_pow(q), 0)
+    v = ((out + (1 << (PCEN_OUT_SHIFT - 1))) >> PCEN_OUT_SHIFT) + PCEN_ZP
+    return sat(v, 8)
+
+
+def _delta_pow(q: dict) -> int:
+    """delta^r in Q16, through the same log2/exp2 datapath."""
+    ld = int(log2_q10(np.int64(q["delta_q16"]))) - (16 << T.LOG_FRAC)
+    return int(exp2_q16(np.int64((q["r_q14"] * ld + 8192) >> 14)))
+
+
+def _check_mode(mode):
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r} (one of {MODES})")
+
+
+_CHUNK = 16
+
+
+def features(audio, mode: str = "logmel", params=None) -> np.ndarray:
+    """int16 audio (N,) -> (frames, F) int8, or (B, N) -> (B, frames, F).  16000 samples -> 49 frames."""
+    _check_mode(mode)
+    a = np.asarray(audio)
+    if a.dtype != np.int16:
+        raise TypeError(f"audio must be int16, got {a.dtype}")
+    if a.ndim not in (1, 2):
+        raise ValueError("audio must have shape (N,) or (B, N)")
+    if a.ndim == 2 and a.shape[0] > _CHUNK:   # cache-sized chunks for large batches
+        return np.concatenate([features(a[i:i + _CHUNK], mode, params)
+                               for i in range(0, a.shape[0], _CHUNK)], axis=0)
+    E = mel_energy(a)
+    if mode == "pcen":
+        q = _params(params).quantized()
+        M = np.full(E.shape[:-2] + (T.NMELS,), q["m_init"], dtype=np.int64)
+        Ms = np.empty(E.shape, dtype=np.int64)
+        for f in range(E.shape[-2]):          # only the smoother is sequential
+            M = pcen_smooth(E[..., f, :], M, q)
+            Ms[..., f, :] = M
+        return pcen_out(E, Ms, q).astype(np.int8)
+    L = log2_q10(E)
+    if mode == "logmel":
+        return logmel_q(L).astype(np.int8)
+    return mfcc_q(L).astype(np.int8)
+
+
+class Streaming:
+    """One 320-sample hop in, one int8 frame out (None until the first 480-sample window is full)."""
+
+    def __init__(self, mode: str = "logmel", params=None):
+        _check_mode(mode)
+        self.mode = mode
+        self.q = _params(params).quantized()
+        self.buf = np.zeros(0, dtype=np.int16)
+        self.M = np.full(T.NMELS, self.q["m_init"], dtype=np.int64)
+
+    def push(self, hop) -> np.ndarray | None:
+        hop = np.asarray(hop)
+        if hop.shape != (T.HOP,) or hop.dtype != np.int16:
+            raise ValueError(f"push() takes {T.HOP} int16 samples")
+        # frame k-2 = samples [320k - 640, 320k - 160) is complete after hop k (k >= 2)
+        self.buf = np.concatenate([self.buf, hop])[-2 * T.HOP:]
+        if self.buf.shape[0] < 2 * T.HOP:
+            return None
+        E = mel_energy(self.buf[:T.WIN])[0]
+        if self.mode == "pcen":
+            out, self.M = pcen_frame(E, self.M, self.q)
+            return out.astype(np.int8)
+        L = log2_q10(E)
+        return (logmel_q(L) if self.mode == "logmel" else mfcc_q(L)).astype(np.int8)

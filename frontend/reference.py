@@ -1,0 +1,50 @@
+"""Float reference built on librosa (melspectrogram, pcen) plus an orthonormal DCT-II.
+
+Framing matches the golden model: frame i = samples [320 i, 320 i + 480), periodic Hann(480) centred
+in a 512-point FFT (librosa pads the window to n_fft in the centre, so 16 zeros are prepended to the
+audio to align the frames; |X|^2 is unaffected by the circular shift).  Units:
+  logmel: 10 log10(mel power), audio in [-1, 1], clamped to the int8 range of the golden model
+  pcen:   librosa.pcen(mel power of int16-scaled audio, sr=16000, hop_length=320, defaults otherwise)
+  mfcc:   DCT-II (ortho) of the clamped log-mel in dB, first 10 coefficients
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.dirname(__file__), "..", ".cache", "numba"))
+
+from . import golden as G, tables as T  # noqa: E402
+
+
+def mel_power(audio: np.ndarray) -> np.ndarray:
+    """librosa mel power spectrogram (frames, 40) of int16 audio scaled to [-1, 1]."""
+    import librosa
+    y = np.concatenate([np.zeros((T.NFFT - T.WIN) // 2), np.asarray(audio, dtype=np.float64) / 32768.0])
+    S = librosa.feature.melspectrogram(y=y, sr=T.SR, n_fft=T.NFFT, hop_length=T.HOP, win_length=T.WIN,
+                                       window="hann", center=False, power=2.0, n_mels=T.NMELS,
+                                       fmin=T.FMIN, fmax=T.FMAX, htk=False, norm="slaney")
+    return S.T
+
+
+def features(audio: np.ndarray, mode: str = "logmel", params=None) -> np.ndarray:
+    """Float features (frames, F) in the real units of golden.output_quant(mode)."""
+    import librosa
+    S = mel_power(audio)
+    if mode == "pcen":
+        p = G._params(params)
+        out = librosa.pcen(S.T * 2.0 ** 30, sr=T.SR, hop_length=T.HOP, gain=p.gain, bias=p.bias,
+                           power=p.power, time_constant=p.time_constant, eps=p.eps)
+        return out.T
+    db = 10 * np.log10(np.clip(S, 2.0 ** G.LM_LO, 2.0 ** G.LM_HI))
+    if mode == "logmel":
+        return db
+    if mode == "mfcc":
+        return db @ T.dct_matrix().T
+    raise ValueError(f"unknown mode {mode!r}")
+
+
+def dequant(q: np.ndarray, mode: str) -> np.ndarray:
+    scale, zp = G.output_quant(mode)
+    return scale * (np.asarray(q, dtype=np.float64) - zp)
