@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D", "FULLY_CONNECTED",
-       "RESHAPE", "SOFTMAX")
+       "RESHAPE", "SOFTMAX", "MEAN")
+# MEAN (added by the importer): TFLM's int8 mean over H and W of an HWC tensor (GlobalAveragePooling2D),
+# ``kernel`` = (H, W) of the input; output (C,) or (1, 1, C) with keep_dims. out = clamp(MBQM(sum(x) -
+# in_zp*H*W, multiplier, shift) + out_zp) with 1/(H*W) folded into multiplier/shift as TFLM does.
 
 
 class ModelError(Exception):
