@@ -1,0 +1,14 @@
+"""Board definitions: only what differs between boards (platform, clocks, pins, main RAM)."""
+
+
+def get_board(name, variant=None, toolchain=None):
+    if name == "sim":
+        from boards.sim import SimBoard
+        return SimBoard()
+    if name == "arty":
+        from boards.arty import ArtyBoard
+        return ArtyBoard(variant=variant or "a7-35", toolchain=toolchain or "vivado")
+    raise ValueError(f"unknown board {name!r}; choose one of: {', '.join(BOARDS)}")
+
+
+BOARDS = ("sim", "arty")

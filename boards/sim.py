@@ -1,0 +1,52 @@
+"""Verilator simulation board: the IOs litex_sim uses (clock, reset, a console UART)."""
+from litex.build.io import CRG
+from litex.build.generic_platform import Pins, Subsignal
+from litex.build.sim import SimPlatform
+from litex.build.sim.config import SimConfig
+
+_io = [
+    ("sys_clk", 0, Pins(1)),
+    ("sys_rst", 0, Pins(1)),
+    ("serial", 0,
+        Subsignal("source_valid", Pins(1)),
+        Subsignal("source_ready", Pins(1)),
+        Subsignal("source_data",  Pins(8)),
+        Subsignal("sink_valid",   Pins(1)),
+        Subsignal("sink_ready",   Pins(1)),
+        Subsignal("sink_data",    Pins(8)),
+    ),
+]
+
+
+class Platform(SimPlatform):
+    def __init__(self):
+        SimPlatform.__init__(self, "SIM", _io)
+
+
+class SimBoard:
+    """What differs on the simulated board: platform, clocking, main RAM, UART, finish register."""
+    name = "sim"
+    default_sys_clk_freq = int(100e6)   # nominal: cycle counts are reported against 100 MHz
+    rom_size = 256 * 1024
+    sram_size = 64 * 1024
+    main_ram_size = 1024 * 1024
+
+    def __init__(self, variant=None):
+        self.platform = Platform()
+
+    def soc_kwargs(self):
+        return dict(uart_name="sim", integrated_main_ram_size=self.main_ram_size)
+
+    def add_crg(self, soc, sys_clk_freq):
+        # LiteX's CRG: sys clock from the sim clocker plus a power-on reset (VexRiscv needs one).
+        soc.crg = CRG(self.platform.request("sys_clk"))
+
+    def add_board_io(self, soc, sys_clk_freq):
+        # sim_finish (and SimTrace/SimMarker): the firmware ends the simulation by writing finish.
+        self.platform.add_debug(soc, reset=0)
+
+    def sim_config(self, sys_clk_freq):
+        config = SimConfig()
+        config.add_clocker("sys_clk", freq_hz=sys_clk_freq)
+        config.add_module("serial2console", "serial")
+        return config

@@ -1,0 +1,38 @@
+#include <stdio.h>
+
+#include <generated/csr.h>
+#include <irq.h>
+#include <libbase/uart.h>
+
+#include "platform.h"
+
+void platform_init(void)
+{
+#ifdef CONFIG_CPU_HAS_INTERRUPT
+	irq_setmask(0);
+	irq_setie(1);
+#endif
+	uart_init();
+#ifdef CSR_SDRAM_BASE
+	/* DDR3 boards: no BIOS runs before us, so calibrate the memory here. */
+	extern int sdram_init(void);
+	sdram_init();
+#endif
+}
+
+uint64_t platform_cycles(void)
+{
+	timer0_uptime_latch_write(1);
+	return timer0_uptime_cycles_read();
+}
+
+void platform_exit(int code)
+{
+	printf("KWS_EXIT=%d\n", code);
+	uart_sync();
+#ifdef CSR_SIM_FINISH_BASE
+	sim_finish_finish_write(1);
+#endif
+	for (;;) {
+	}
+}

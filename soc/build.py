@@ -1,0 +1,406 @@
+#!/usr/bin/env python3
+"""Build the KWS SoC and its firmware; on the simulated board, run it in Verilator.
+
+  python soc/build.py --board sim                  # gateware (cached) + firmware + Verilator run
+  python soc/build.py --board arty [--variant a7-100] [--build] [--load]
+
+Phases and what they cache (in --output-dir, default build/<board>):
+  gateware  LiteX SoC -> Verilog (+ Verilator model on sim). Skipped when the SoC's design sources and
+            options are unchanged: the firmware lives in the ROM's .init file, which the simulation
+            (and Vivado) read when they start, so a firmware-only change never re-verilates.
+  firmware  firmware/ built with LiteX's generated headers for rv32im, written into the ROM .init.
+  sim       obj_dir/Vsim, UART streamed to the terminal; ends when the firmware writes sim_finish
+            and exits with the firmware's status (its "KWS_EXIT=<n>" line). --timeout bounds it.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from boards import BOARDS  # noqa: E402
+
+# Sources that define the gateware: a change in any of them means a new Verilog/Verilator build.
+GATEWARE_SOURCES = ["soc/soc.py", "boards/*.py", "accel/hw/**/*.py", "accel/descriptor.py",
+                    "frontend/hw/**/*.py", "frontend/tables.py"]
+VERILATOR_LOCK = "/tmp/kws-verilator.lock"
+EXIT_MARK = "KWS_EXIT="
+EXIT_RE = re.compile(r"KWS_EXIT=(-?\d+)")
+# Lines the Verilator harness prints itself (module loading, $finish): shown only with --verbose.
+SIM_BANNER_RE = re.compile(r"^\[\w+\] (loaded|sys_clk:)|Verilog \$finish|^\[warn\] Epoll")
+SELFTEST_BYTES = 4096
+SELFTEST_SEED = 20261123
+
+
+class BuildError(Exception):
+    """One line: what went wrong and what to do."""
+
+
+def log(msg):
+    print(f"[build] {msg}", flush=True)
+
+
+# Arguments ---------------------------------------------------------------------------------------
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not usage + traceback
+        print(f"error: {message} (see --help)", file=sys.stderr)
+        sys.exit(2)
+
+
+def parse_args(argv=None):
+    p = _Parser(description="Build the KWS SoC + firmware; run it in Verilator (--board sim) or write "
+                            "the Vivado project (--board arty).",
+                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--board", default="sim", help=f"target board: {', '.join(BOARDS)}")
+    p.add_argument("--variant", default="a7-35", help="board variant (arty: a7-35 or a7-100)")
+    p.add_argument("--sys-clk-freq", type=float, default=100e6, help="system clock frequency (Hz)")
+    p.add_argument("--toolchain", default="vivado", help="FPGA toolchain (arty): vivado or yosys+nextpnr")
+    p.add_argument("--build", action="store_true", help="arty: run the FPGA toolchain to make a bitstream")
+    p.add_argument("--load", action="store_true", help="arty: program the board with openFPGALoader")
+    p.add_argument("--output-dir", default=None, help="build directory (default build/<board>)")
+    p.add_argument("--app", default="selftest", help="firmware application (firmware/src/app_<name>.c)")
+    p.add_argument("--selftest-mode", choices=["pass", "fail", "hang"], default="pass",
+                   help="selftest app: normal, report a wrong answer, or never finish (to test the flow)")
+    p.add_argument("--timeout", type=float, default=600.0, help="sim: wall-clock seconds before giving up")
+    p.add_argument("--jobs", type=int, default=2, help="parallel jobs for the Verilator build")
+    p.add_argument("--no-run", action="store_true", help="sim: build everything but do not simulate")
+    p.add_argument("--rebuild-gateware", action="store_true", help="ignore the gateware cache")
+    p.add_argument("--verbose", action="store_true", help="show LiteX's and the compilers' full output")
+    args = p.parse_args(argv)
+    if args.board not in BOARDS:
+        p.error(f"unknown board {args.board!r}; choose one of: {', '.join(BOARDS)}")
+    if args.board != "arty" and (args.build or args.load):
+        p.error("--build/--load apply to FPGA boards (--board arty); --board sim always builds and runs")
+    return args
+
+
+# Toolchain checks ---------------------------------------------------------------------------------
+
+def check_tools(board_name):
+    need = {"make": "make", "riscv64-unknown-elf-gcc": "gcc-riscv64-unknown-elf"}
+    if board_name == "sim":
+        need.update({"verilator": "verilator", "g++": "g++"})
+    missing = [f"{tool} (Debian: {pkg})" for tool, pkg in need.items() if shutil.which(tool) is None]
+    if missing:
+        raise BuildError(f"missing toolchain: {', '.join(missing)}; run scripts/setup.sh to install it")
+
+
+# Gateware -----------------------------------------------------------------------------------------
+
+def gateware_stamp(args, board):
+    h = hashlib.sha256()
+    import litex
+    h.update(json.dumps({"board": board.name, "variant": getattr(board, "variant", None),
+                         "sys_clk_freq": args.sys_clk_freq, "toolchain": args.toolchain,
+                         "litex": getattr(litex, "__version__", "") or str(Path(litex.__file__).parent)},
+                        sort_keys=True).encode())
+    for pattern in GATEWARE_SOURCES:
+        for f in sorted(ROOT.glob(pattern)):
+            h.update(str(f.relative_to(ROOT)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def build_gateware(args, board, out):
+    """Generate the SoC (Verilog, headers, LiteX software libraries) and, on sim, the Verilator model."""
+    from litex.soc.integration.builder import Builder
+
+    from soc.soc import KWSSoC
+
+    def generate():
+        soc = KWSSoC(board, sys_clk_freq=args.sys_clk_freq)
+        builder = Builder(soc, output_dir=str(out), compile_gateware=False, compile_software=True)
+        if board.name == "sim":
+            builder.build(sim_config=board.sim_config(int(args.sys_clk_freq)), run=False,
+                          jobs=args.jobs, opt_level="O3", interactive=False)
+        else:
+            builder.build(run=False)
+        return soc
+
+    log(f"gateware: generating the LiteX SoC for {board.name} (log: {out / 'gateware.log'})")
+    soc = _quiet_call(generate, args.verbose, out / "gateware.log")
+    meta = {"build_name": "sim" if board.name == "sim" else soc.platform.name,
+            "rom_size": soc.integrated_rom_size,
+            "rom_base": soc.mem_map.get("rom", 0)}
+    if board.name == "sim":
+        gw = out / "gateware"
+        log("verilating the SoC (one-time per design change)...")
+        cmd = ["flock", VERILATOR_LOCK, "bash", "build_sim.sh"]
+        r = subprocess.run(cmd, cwd=gw, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if r.returncode != 0:
+            tail = "\n".join(r.stdout.splitlines()[-30:])
+            print(tail, file=sys.stderr)
+            raise BuildError(f"Verilator build failed (log above; full script: {gw / 'build_sim.sh'})")
+        if args.verbose:
+            print(r.stdout)
+    return meta
+
+
+def _quiet_call(fn, verbose, log_path: Path, **kwargs):
+    """Run a LiteX step with its output (Python and the make/meson children) in ``log_path``."""
+    if verbose:
+        return fn(**kwargs)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(log_path, "w") as f:
+        os.dup2(f.fileno(), 1)
+        os.dup2(f.fileno(), 2)
+        try:
+            return fn(**kwargs)
+        except Exception as e:
+            print(f"{type(e).__name__}: {e}", flush=True)
+            raise BuildError(f"LiteX gateware generation failed; see {log_path}") from None
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+# Firmware -----------------------------------------------------------------------------------------
+
+def selftest_table():
+    """The host-side known answer: a pseudo-random table, its CRC-32 and a signed-byte MAC."""
+    import random
+    rnd = random.Random(SELFTEST_SEED)
+    data = bytes(rnd.randrange(256) for _ in range(SELFTEST_BYTES))
+    crc = zlib.crc32(data) & 0xFFFFFFFF
+    sb = [b - 256 if b > 127 else b for b in data]
+    mac = sum(sb[i] * sb[i + 1] for i in range(0, len(sb) - 1, 2))
+    return data, crc, mac
+
+
+def write_selftest_header(gen_dir: Path):
+    data, crc, mac = selftest_table()
+    rows = ",\n".join("\t" + ", ".join(f"0x{b:02x}" for b in data[i:i + 16]) for i in range(0, len(data), 16))
+    text = (f"/* Generated by soc/build.py: do not edit. Seed {SELFTEST_SEED}. */\n"
+            f"#include <stdint.h>\n#define SELFTEST_CRC32 0x{crc:08x}u\n#define SELFTEST_MAC ({mac})\n"
+            f"static const uint8_t selftest_data[{len(data)}] = {{\n{rows}\n}};\n")
+    _write_if_changed(gen_dir / "selftest_data.h", text)
+
+
+def _write_if_changed(path: Path, text: str):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
+def build_firmware(args, out, meta):
+    fw_out = out / "firmware"
+    gen = fw_out / "gen"
+    fw_out.mkdir(parents=True, exist_ok=True)
+    app_src = ROOT / "firmware" / "src" / f"app_{args.app}.c"
+    if not app_src.exists():
+        apps = sorted(p.stem[4:] for p in (ROOT / "firmware" / "src").glob("app_*.c"))
+        raise BuildError(f"unknown firmware app {args.app!r}; available: {', '.join(apps)}")
+    write_selftest_header(gen)
+    mode = {"pass": 0, "fail": 1, "hang": 2}[args.selftest_mode]
+    defines = f"-DSELFTEST_MODE={mode}"
+    # Objects depend on the defines: rebuild when they change.
+    stamp = fw_out / ".defines"
+    if not stamp.exists() or stamp.read_text() != defines + args.app:
+        for o in fw_out.glob("*.o"):
+            o.unlink()
+        stamp.write_text(defines + args.app)
+    cmd = ["make", "-C", str(fw_out), "-f", str(ROOT / "firmware" / "Makefile"), f"BUILD_DIR={out}",
+           f"OUT_DIR={fw_out}", f"GEN_DIR={gen}", f"APP={args.app}", f"FW_DEFINES={defines}", "-j2"]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if r.returncode != 0:
+        print("\n".join(r.stdout.splitlines()[-40:]), file=sys.stderr)
+        raise BuildError("firmware build failed (compiler output above)")
+    if args.verbose:
+        print(r.stdout)
+    binary = fw_out / "firmware.bin"
+    size = binary.stat().st_size
+    if size > meta["rom_size"]:
+        raise BuildError(f"firmware is {size} bytes but the ROM holds {meta['rom_size']}; "
+                         f"shrink the firmware/model or raise the board's rom_size")
+    write_rom_init(binary, out / "gateware" / f"{meta['build_name']}_rom.init", meta["rom_size"])
+    log(f"firmware: {binary.relative_to(ROOT) if binary.is_relative_to(ROOT) else binary} "
+        f"({size} bytes, {100 * size / meta['rom_size']:.0f}% of ROM)")
+    return binary
+
+
+def write_rom_init(binary: Path, init_path: Path, rom_size: int):
+    """Firmware image -> the ROM's $readmemh file (32-bit little-endian words, one per line)."""
+    data = binary.read_bytes()
+    data += b"\0" * (-len(data) % 4)
+    words = [int.from_bytes(data[i:i + 4], "little") for i in range(0, len(data), 4)]
+    init_path.write_text("".join(f"{w:08x}\n" for w in words))
+
+
+# Simulation ---------------------------------------------------------------------------------------
+
+def run_sim(args, out):
+    gw = out / "gateware"
+    vsim = gw / "obj_dir" / "Vsim"
+    if not vsim.exists():
+        raise BuildError(f"no Verilator model at {vsim}; rerun with --rebuild-gateware")
+    proc = subprocess.Popen([str(vsim)], cwd=gw, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    lines = []
+    status = {"code": None}
+
+    def pump():
+        buf = b""
+        while True:
+            chunk = proc.stdout.read1(4096) if hasattr(proc.stdout, "read1") else proc.stdout.read(1)
+            if not chunk:
+                break
+            buf += chunk
+            while b"\n" in buf:
+                raw, buf = buf.split(b"\n", 1)
+                line = raw.decode("utf-8", "replace").strip("\r")
+                lines.append(line)
+                m = EXIT_RE.search(line)
+                if m:
+                    status["code"] = int(m.group(1))
+                if args.verbose or not SIM_BANNER_RE.search(line):
+                    print(line, flush=True)
+        if buf:
+            print(buf.decode("utf-8", "replace"), flush=True)
+
+    t = threading.Thread(target=pump, daemon=True)
+    t.start()
+    try:
+        proc.wait(timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        _kill(proc)
+        t.join(2)
+        last = next((l for l in reversed(lines) if l.strip()), "(no output)")
+        raise BuildError(f"firmware did not finish within {args.timeout:g} s of simulation "
+                         f"(last output: {last.strip()[:100]!r}); it may hang, or raise --timeout")
+    t.join(5)
+    if status["code"] is None:
+        raise BuildError(f"simulation ended (Vsim status {proc.returncode}) without the firmware "
+                         f"reporting {EXIT_MARK}<status>")
+    return status["code"]
+
+
+def _kill(proc):
+    import signal
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+# FPGA boards --------------------------------------------------------------------------------------
+
+def fpga_steps(args, board, out, meta):
+    gw = out / "gateware"
+    written = sorted(p for p in gw.iterdir() if p.suffix in (".v", ".xdc", ".tcl", ".init", ".sdc"))
+    log("wrote the Vivado project:")
+    for p in written:
+        print(f"  {p.relative_to(ROOT) if p.is_relative_to(ROOT) else p}")
+    build_tcl = gw / f"{meta['build_name']}.tcl"
+    if args.build:
+        tool = "vivado" if args.toolchain == "vivado" else "nextpnr-xilinx"
+        if shutil.which(tool) is None:
+            raise BuildError(f"--build needs {tool} on PATH (source Vivado's settings64.sh, or install the "
+                             f"open flow); the project above is ready to build by hand")
+        t0 = time.time()
+        r = subprocess.run(["bash", f"build_{meta['build_name']}.sh"], cwd=gw)
+        if r.returncode != 0:
+            raise BuildError(f"{tool} failed (see its log in {gw})")
+        log(f"bitstream: {time.time() - t0:.1f} s")
+    else:
+        log(f"to build: vivado -mode batch -source {build_tcl.name} (in {gw}), or rerun with --build")
+    if args.load:
+        if shutil.which("openFPGALoader") is None:
+            raise BuildError("--load needs openFPGALoader on PATH (Debian: openfpgaloader)")
+        bit = gw / f"{meta['build_name']}.bit"
+        if not bit.exists():
+            raise BuildError(f"no bitstream at {bit}; build it first (--build)")
+        r = subprocess.run(["openFPGALoader", "-b", "arty", str(bit)])
+        if r.returncode != 0:
+            raise BuildError("openFPGALoader failed (is the board connected?)")
+
+
+# Main ---------------------------------------------------------------------------------------------
+
+def run(args):
+    from boards import get_board
+    # Tools installed in the venv (meson, ninja) must be found by LiteX's make steps.
+    venv_bin = str(Path(sys.executable).parent)
+    if venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
+    try:
+        board = get_board(args.board, variant=args.variant, toolchain=args.toolchain)
+    except ValueError as e:
+        raise BuildError(str(e))
+    check_tools(board.name)
+    name = board.name if board.name == "sim" else f"{board.name}-{board.variant}"
+    out = Path(args.output_dir).resolve() if args.output_dir else ROOT / "build" / name
+    out.mkdir(parents=True, exist_ok=True)
+
+    times = {}
+    t0 = time.time()
+    stamp_file = out / ".gateware-stamp"
+    meta_file = out / ".gateware-meta.json"
+    stamp = gateware_stamp(args, board)
+    ready = (stamp_file.exists() and stamp_file.read_text() == stamp and meta_file.exists()
+             and (board.name != "sim" or (out / "gateware" / "obj_dir" / "Vsim").exists()))
+    if ready and not args.rebuild_gateware:
+        meta = json.loads(meta_file.read_text())
+        log("gateware: up to date (design sources unchanged), reusing it")
+    else:
+        stamp_file.unlink(missing_ok=True)
+        meta = build_gateware(args, board, out)
+        meta_file.write_text(json.dumps(meta))
+        stamp_file.write_text(stamp)
+    times["gateware"] = time.time() - t0
+
+    t0 = time.time()
+    build_firmware(args, out, meta)
+    times["firmware"] = time.time() - t0
+
+    code = 0
+    if board.name == "sim" and not args.no_run:
+        t0 = time.time()
+        log("sim: running (UART follows)")
+        try:
+            code = run_sim(args, out)
+        finally:
+            times["sim"] = time.time() - t0
+            log("phase times: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
+        log(f"firmware exit status: {code}")
+    else:
+        if board.name != "sim":
+            fpga_steps(args, board, out, meta)
+        log("phase times: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
+    return code
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        return run(args)
+    except BuildError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

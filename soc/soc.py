@@ -1,0 +1,35 @@
+"""The KWS SoC: one definition for every board (boards/ supplies platform, clocking and main RAM).
+
+VexRiscv (with multiplier) runs our firmware straight from the integrated ROM (no BIOS), with an
+integrated SRAM for data and stack, a main RAM (integrated in simulation, DDR3 on Arty), a UART and
+a timer. The accelerator and front-end cores are added with ``add_accel`` / ``add_frontend``.
+"""
+from litex.soc.integration.soc_core import SoCCore
+
+# The ROM is created with a one-word placeholder so the generated Verilog loads it with $readmemh
+# from <build_name>_rom.init at simulation start: soc/build.py writes the real firmware there, and a
+# firmware-only change never needs a new Verilator build.
+ROM_PLACEHOLDER = [0x00000013]  # rv32 "nop"
+
+
+class KWSSoC(SoCCore):
+    def __init__(self, board, sys_clk_freq=None, cpu_variant="standard", **kwargs):
+        self.board = board
+        sys_clk_freq = int(sys_clk_freq or board.default_sys_clk_freq)
+        platform = board.platform
+        board.add_crg(self, sys_clk_freq)
+        soc_kwargs = dict(
+            cpu_type="vexriscv",
+            cpu_variant=cpu_variant,            # "standard": RV32IM with hardware multiply/divide
+            integrated_rom_size=board.rom_size,
+            integrated_rom_init=list(ROM_PLACEHOLDER),
+            integrated_sram_size=board.sram_size,
+            with_timer=True,
+            timer_uptime=True,
+            ident="KWS SoC",
+            ident_version=True,
+        )
+        soc_kwargs.update(board.soc_kwargs())
+        soc_kwargs.update(kwargs)
+        SoCCore.__init__(self, platform, sys_clk_freq, **soc_kwargs)
+        board.add_board_io(self, sys_clk_freq)
