@@ -1,0 +1,89 @@
+"""Features from the front-end golden model (the exact int8 values the hardware produces), cached.
+
+The network is trained on the dequantized features ``(q - zero_point) * scale``, so its int8 input
+quantization is the front-end's output quantization and the int8 feature buffer feeds the model as is.
+"""
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+MODES = ("mfcc", "logmel", "pcen")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def frontend_signature() -> str:
+    """Hash of the front-end's Python sources: a change there invalidates cached features."""
+    h = hashlib.sha256()
+    for p in sorted((ROOT / "frontend").glob("*.py")):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def quant(mode: str) -> tuple[float, int]:
+    from frontend.golden import output_quant
+    scale, zp = output_quant(mode)
+    return float(scale), int(zp)
+
+
+def compute(audio: np.ndarray, mode: str, chunk: int = 256, quiet: bool = False, desc="features") -> np.ndarray:
+    """int8 features (N, 49, F) of int16 clips (N, 16000), in chunks with a progress bar."""
+    from frontend.golden import features
+    n = len(audio)
+    out = None
+    bar = None
+    if not quiet:
+        from tqdm import tqdm
+        bar = tqdm(total=n, desc=desc, unit="clip", mininterval=1.0, file=sys.stderr)
+    for i in range(0, n, chunk):
+        f = np.asarray(features(np.asarray(audio[i:i + chunk], np.int16), mode=mode))
+        if f.dtype != np.int8:
+            raise TypeError(f"frontend.golden.features returned {f.dtype}, expected int8")
+        if out is None:
+            out = np.empty((n,) + f.shape[1:], np.int8)
+        out[i:i + len(f)] = f
+        if bar is not None:
+            bar.update(len(f))
+    if bar is not None:
+        bar.close()
+    if out is None:
+        f = np.asarray(features(np.zeros((1, 16000), np.int16), mode=mode))
+        out = np.empty((0,) + f.shape[1:], np.int8)
+    return out
+
+
+def load_or_compute(data: dict, data_key: str, mode: str, cache_dir: Path, splits, quiet=False, log=print):
+    """{split: int8 features} for the data set ``data`` (identified by ``data_key``), cached on disk."""
+    if mode not in MODES:
+        raise ValueError(f"feature mode must be one of {MODES}, not {mode!r}")
+    key = f"{data_key}-{mode}-{frontend_signature()}"
+    path = Path(cache_dir) / f"features-{key}.npz"
+    t0 = time.time()
+    if path.exists():
+        z = np.load(path)
+        feats = {s: z[s] for s in splits}
+        log(f"[features] {mode} from cache {path.name} ({_shape_line(feats)}) in {time.time() - t0:.1f} s")
+        return feats, {"cached": True, "seconds": round(time.time() - t0, 1), "file": path.name}
+    feats = {s: compute(data[s]["audio"], mode, quiet=quiet, desc=f"{mode} {s}") for s in splits}
+    dt = time.time() - t0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, **feats)
+    tmp.replace(path)
+    n = sum(len(v) for v in feats.values())
+    log(f"[features] {mode}: {_shape_line(feats)} in {dt:.1f} s ({n / max(dt, 1e-9):.0f} clips/s)")
+    return feats, {"cached": False, "seconds": round(dt, 1), "file": path.name}
+
+
+def dequantize(q: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """Float network input (N, 49, F, 1) from int8 features, exactly as the int8 model reads them."""
+    return ((q.astype(np.float32) - np.float32(zero_point)) * np.float32(scale))[..., None]
+
+
+def _shape_line(feats) -> str:
+    return ", ".join(f"{s} {tuple(v.shape)}" for s, v in feats.items())

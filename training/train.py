@@ -1,0 +1,428 @@
+"""Train the keyword-spotting DS-CNN, export it as int8 TFLite and measure it.
+
+    python training/train.py                       # synthetic espeak-ng set, MFCC, MLPerf-shaped DS-CNN
+    python training/train.py --data-dir ~/speech_commands_v0.02     # Google Speech Commands v2
+    python training/train.py --out models --clips models/clips      # regenerate the bundled model
+    python training/train.py --quick --out /tmp/kws                 # tiny configuration (tests)
+
+Phases (each timed): data (generated or loaded, cached), features (front-end golden model, cached),
+training (early stopping on validation accuracy), int8 export (per-channel weights, int8 input and
+output, representative dataset), evaluation (float with Keras, int8 with tflite-micro) and report
+(``report.json``, ``confusion.png``). A bad input ends with one ``error: ...`` line and exit status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from training.labels import LABELS, SILENCE_INDEX, UNKNOWN_INDEX, TrainingError  # noqa: E402
+
+MODEL_NAME = "dscnn_int8.tflite"
+QUICK_SYNTH = dict(train_per_class=80, val_per_class=24, test_per_class=40, train_copies=2,
+                   max_families=24)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    g = p.add_argument_group("data")
+    g.add_argument("--data-dir", type=Path, default=None,
+                   help="Speech Commands v2 folder (standard layout); default: the synthetic espeak-ng set")
+    g.add_argument("--features", choices=("mfcc", "logmel", "pcen"), default="mfcc",
+                   help="front-end mode: mfcc gives 49x10 (MLPerf shape), logmel/pcen 49x40")
+    g.add_argument("--seed", type=int, default=1234)
+    g.add_argument("--train-per-class", type=int, default=None,
+                   help="synthetic set: training clips per label (default 1000; --quick 80)")
+    g.add_argument("--test-per-class", type=int, default=None,
+                   help="synthetic set: test clips per label (default 200; --quick 40)")
+    g.add_argument("--cache-dir", type=Path, default=ROOT / ".cache" / "training",
+                   help="where data sets and features are cached")
+    g.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
+                   help="espeak-ng synthesis processes (the result does not depend on it)")
+    m = p.add_argument_group("model")
+    m.add_argument("--width", type=int, default=None, help="filters of every layer (default 64; --quick 16)")
+    m.add_argument("--blocks", type=int, default=None, help="depthwise-separable blocks (default 4; --quick 2)")
+    m.add_argument("--dropout", type=float, default=None, help="dropout before the classifier (default 0.1)")
+    t = p.add_argument_group("training")
+    t.add_argument("--epochs", type=int, default=None, help="maximum epochs (default 40; --quick 25)")
+    t.add_argument("--batch-size", type=int, default=None, help="default 100; --quick 32")
+    t.add_argument("--bn-momentum", type=float, default=0.9, help="BatchNormalization moving-average momentum")
+    t.add_argument("--lr", type=float, default=2e-3, help="initial Adam learning rate")
+    t.add_argument("--patience", type=int, default=None,
+                   help="early stopping: epochs without a better validation accuracy (default 6)")
+    t.add_argument("--time-budget", type=float, default=None,
+                   help="stop training after this many minutes (default 12; --quick 2)")
+    t.add_argument("--threads", type=int, default=0,
+                   help="TensorFlow threads (0: $TF_NUM_INTRAOP_THREADS, else all cores)")
+    o = p.add_argument_group("output")
+    o.add_argument("--out", type=Path, default=ROOT / "out" / "training",
+                   help="directory for the .tflite model, report.json and confusion.png")
+    o.add_argument("--clips", type=Path, default=None,
+                   help="also write a few test-split WAV clips (held-out voices) to this directory")
+    o.add_argument("--quick", action="store_true", help="tiny data set and model (for tests)")
+    o.add_argument("--quiet", action="store_true", help="no progress bars")
+    a = p.parse_args(argv)
+    q = a.quick
+    for name, default, quick in (("width", 64, 16), ("blocks", 4, 2), ("epochs", 40, 25), ("patience", 6, 25),
+                                 ("time_budget", 12.0, 2.0), ("dropout", 0.1, 0.0),
+                                 ("batch_size", 100, 32)):
+        if getattr(a, name) is None:
+            setattr(a, name, quick if q else default)
+    return a
+
+
+class Phases:
+    """Wall-clock time of each phase, printed as it ends."""
+
+    def __init__(self):
+        self.t0 = time.time()
+        self.times = {}
+
+    def run(self, name, fn, *args, **kw):
+        t = time.time()
+        out = fn(*args, **kw)
+        self.times[name] = round(time.time() - t, 1)
+        print(f"[time] {name}: {self.times[name]:.1f} s", flush=True)
+        return out
+
+    @property
+    def total(self):
+        return round(time.time() - self.t0, 1)
+
+
+# ------------------------------------------------------------------------------------------------
+# data
+
+def load_data(a):
+    from training import features as F
+    if a.data_dir is not None:
+        from training import speech_commands
+        data = speech_commands.load(a.data_dir, seed=a.seed, cache_dir=a.cache_dir, quiet=a.quiet)
+    else:
+        from training import synth
+        cfg = synth.SynthConfig(seed=a.seed, **(QUICK_SYNTH if a.quick else {}))
+        if a.train_per_class:
+            cfg = replace(cfg, train_per_class=a.train_per_class)
+        if a.test_per_class:
+            cfg = replace(cfg, test_per_class=a.test_per_class)
+        data = synth.load_or_generate(cfg, a.cache_dir, quiet=a.quiet, workers=a.workers)
+    for s in ("train", "val", "test"):
+        if len(data[s]["labels"]) == 0:
+            raise TrainingError(f"the {s} split is empty")
+    F.quant(a.features)   # fails early (and clearly) if the front-end is missing
+    return data
+
+
+def check_speaker_split(data):
+    """The splits must not share a speaker (accuracy is speaker-independent)."""
+    sets = {s: set(data[s]["speakers"].tolist()) - {""} for s in ("train", "val", "test")}
+    shared = (sets["train"] & sets["test"]) | (sets["train"] & sets["val"])
+    if shared:
+        raise TrainingError(f"speakers in both training and validation/test: {sorted(shared)[:5]}")
+    return {s: len(v) for s, v in sets.items()}
+
+
+# ------------------------------------------------------------------------------------------------
+# training
+
+def setup_tf(threads):
+    n = threads or int(os.environ.get("TF_NUM_INTRAOP_THREADS", "0") or 0) or (os.cpu_count() or 1)
+    os.environ["TF_NUM_INTRAOP_THREADS"] = str(n)
+    os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(n)
+        tf.config.threading.set_inter_op_parallelism_threads(int(os.environ["TF_NUM_INTEROP_THREADS"]))
+    except RuntimeError:
+        pass   # already initialized in this process
+    return n
+
+
+def build_model(a, input_shape):
+    import keras
+    from training.dscnn import build_dscnn
+    model = build_dscnn(input_shape=input_shape, num_classes=len(LABELS), first_filters=a.width,
+                        blocks=a.blocks, block_filters=a.width, dropout=a.dropout)
+    # Keras' default BN momentum (0.99) needs ~1000 steps before the moving statistics used at
+    # inference (and folded into the int8 weights) follow the batch statistics; short runs need less.
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = a.bn_momentum
+    return model
+
+
+def train(a, model, x_tr, y_tr, x_va, y_va):
+    import keras
+
+    class TimeBudget(keras.callbacks.Callback):
+        def __init__(self, minutes):
+            super().__init__()
+            self.limit, self.t0, self.hit = minutes * 60, time.time(), False
+
+        def on_epoch_end(self, epoch, logs=None):
+            if time.time() - self.t0 > self.limit:
+                print(f"[train] time budget of {self.limit / 60:.1f} min reached after epoch {epoch + 1}")
+                self.model.stop_training, self.hit = True, True
+
+    keras.utils.set_random_seed(a.seed)
+    model.compile(optimizer=keras.optimizers.Adam(a.lr), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    budget = TimeBudget(a.time_budget)
+    stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=a.patience,
+                                         restore_best_weights=True, verbose=1)
+    plateau = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, min_lr=1e-5,
+                                                verbose=0)
+    verbose = 1 if (sys.stdout.isatty() and not a.quiet) else 2
+    hist = model.fit(x_tr, y_tr, batch_size=a.batch_size, epochs=a.epochs, validation_data=(x_va, y_va),
+                     callbacks=[stop, plateau, budget], verbose=verbose, shuffle=True)
+    h = {k: [round(float(v), 4) for v in vals] for k, vals in hist.history.items()}
+    best = int(max(range(len(h["val_accuracy"])), key=lambda i: h["val_accuracy"][i]))
+    # EarlyStopping restores the best weights only when it stops the run itself; do it here always.
+    if stop.best_weights is not None:
+        model.set_weights(stop.best_weights)
+    return {"epochs_run": len(h["loss"]), "best_epoch": best + 1, "time_budget_hit": budget.hit,
+            "history": h}
+
+
+# ------------------------------------------------------------------------------------------------
+# export and int8 evaluation
+
+def representative_set(x, y, n, seed, scale, zero_point):
+    """A class-balanced calibration sample plus one sample that spans the full int8 input range.
+
+    The converter derives the input quantization from the min/max the representative data reaches.
+    The front-end's int8 range maps to [(-128 - zp) * scale, (127 - zp) * scale]; real features rarely
+    reach both ends, so one training example gets its two largest-magnitude cells set to the two ends:
+    the converter then picks exactly the front-end's (scale, zero_point) for the model input."""
+    import numpy as np
+    rng = np.random.default_rng([seed, 31])
+    per = max(1, n // len(LABELS))
+    idx = np.concatenate([rng.permutation(np.nonzero(y == k)[0])[:per] for k in range(len(LABELS))])
+    rep = x[np.sort(idx)].copy()
+    span = rep[:1].copy()
+    flat = span.reshape(-1)
+    hi, lo = int(np.argmax(flat)), int(np.argmin(flat))
+    if hi == lo:
+        hi, lo = 0, 1
+    flat[hi] = np.float32((127 - zero_point) * scale)
+    flat[lo] = np.float32((-128 - zero_point) * scale)
+    return np.concatenate([rep, span])
+
+
+def tflite_io_quant(path):
+    """((in_scale, in_zp), (out_scale, out_zp)) of a .tflite file, read from the flatbuffer."""
+    import tflite
+    buf = Path(path).read_bytes()
+    m = tflite.Model.GetRootAsModel(buf, 0)
+    g = m.Subgraphs(0)
+
+    def q(ti):
+        t = g.Tensors(ti)
+        qp = t.Quantization()
+        return float(qp.ScaleAsNumpy()[0]), int(qp.ZeroPointAsNumpy()[0])
+
+    return q(g.Inputs(0)), q(g.Outputs(0))
+
+
+def int8_predict(path, q_feats, fe_quant, model_in_quant, quiet=False, desc="int8 (tflite-micro)"):
+    """Class predictions of the int8 model with tflite-micro (the oracle), fed the front-end's int8
+    features directly (requantized only if the model's input quantization differs)."""
+    import numpy as np
+    from tflite_micro.python.tflite_micro import runtime
+
+    interp = runtime.Interpreter.from_file(str(path))
+    (s_m, z_m), (s_f, z_f) = model_in_quant, fe_quant
+    same = np.float32(s_m) == np.float32(s_f) and z_m == z_f
+    x = q_feats if same else np.clip(np.rint((q_feats.astype(np.float64) - z_f) * s_f / s_m) + z_m,
+                                     -128, 127).astype(np.int8)
+    preds = np.empty(len(x), np.int64)
+    it = range(len(x))
+    if not quiet:
+        from tqdm import tqdm
+        it = tqdm(it, desc=desc, unit="clip", mininterval=1.0, file=sys.stderr)
+    for i in it:
+        interp.set_input(x[i][None, ..., None], 0)
+        interp.invoke()
+        preds[i] = int(np.argmax(interp.get_output(0)[0]))
+    return preds
+
+
+# ------------------------------------------------------------------------------------------------
+# clips
+
+def write_clips(data, out_dir, int8_path, fe_mode, fe_quant, model_in_quant, seed):
+    """One test-split clip per keyword, two unknown, two silence: clear ones (no noise or SNR >= 10 dB),
+    picked by a seeded draw, never by the model's answer. Returns the index written to clips.json."""
+    import numpy as np
+    from training import features as F
+    from training.report import write_json
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for old in out_dir.glob("*.wav"):
+        old.unlink()
+    test = data["test"]
+    meta = test.get("meta")
+    rng = np.random.default_rng([seed, 41])
+    picks = []
+    for k, name in enumerate(LABELS):
+        idx = np.nonzero(test["labels"] == k)[0]
+        if meta is not None and k != SILENCE_INDEX:
+            idx = [i for i in idx if meta[i].get("snr_db") is None or meta[i]["snr_db"] >= 10]
+        idx = list(rng.permutation(idx))
+        picks += [(k, int(i)) for i in idx[:2 if k in (SILENCE_INDEX, UNKNOWN_INDEX) else 1]]
+    audio = np.stack([test["audio"][i] for _, i in picks])
+    q = F.compute(audio, fe_mode, quiet=True)
+    preds = int8_predict(int8_path, q, fe_quant, model_in_quant, quiet=True)
+    import soundfile as sf
+    index = []
+    for n, ((k, i), p) in enumerate(zip(picks, preds)):
+        word = str(test["words"][i]) or "silence"
+        name = f"{n:02d}_{LABELS[k].strip('_')}" + (f"_{word}" if k == UNKNOWN_INDEX else "") + ".wav"
+        sf.write(out_dir / name, test["audio"][i], 16000, subtype="PCM_16")
+        entry = {"file": name, "label": LABELS[k], "word": word, "voice": str(test["speakers"][i]) or None,
+                 "predicted_int8": LABELS[int(p)]}
+        if meta is not None:
+            entry.update({k2: meta[i].get(k2) for k2 in ("accent", "rate", "pitch", "noise", "snr_db",
+                                                            "level_dbfs") if k2 in meta[i]})
+        index.append(entry)
+    write_json({"note": "1 s, 16 kHz mono int16 clips from the test split (voices never used in training); "
+                        "predicted_int8 is the bundled int8 model's answer through the front-end golden "
+                        "model and tflite-micro.", "clips": index}, out_dir / "clips.json")
+    return index
+
+
+# ------------------------------------------------------------------------------------------------
+
+def run(a):
+    import numpy as np
+    ph = Phases()
+    if a.data_dir is None:
+        from training.synth import espeak_path
+        espeak_path()                       # a missing espeak-ng is reported before anything else
+    data = ph.run("data", load_data, a)
+    speakers = check_speaker_split(data)
+    from training import features as F
+    from training.report import accuracy, confusion, per_class, plot_confusion, write_json
+    fe_quant = F.quant(a.features)
+    data_key = data["info"].get("key", "data")
+    qf, finfo = ph.run("features", F.load_or_compute, data, data_key, a.features, a.cache_dir,
+                       ("train", "val", "test"), quiet=a.quiet)
+    x = {s: F.dequantize(qf[s], *fe_quant) for s in qf}
+    y = {s: data[s]["labels"] for s in qf}
+
+    threads = setup_tf(a.threads)
+    import tensorflow as tf
+    model = build_model(a, x["train"].shape[1:])
+    from training.dscnn import count_macs
+    print(f"[model] DS-CNN {a.blocks} blocks x {a.width} filters, {model.count_params()} parameters, "
+          f"{count_macs(model) / 1e6:.2f} M MACs; input {x['train'].shape[1:]} ({a.features}); "
+          f"{len(y['train'])} training clips; TF {tf.__version__}, {threads} thread(s)", flush=True)
+    tinfo = ph.run("train", train, a, model, x["train"], y["train"], x["val"], y["val"])
+
+    a.out.mkdir(parents=True, exist_ok=True)
+    int8_path = a.out / MODEL_NAME
+    rep = representative_set(x["train"], y["train"], 600 if not a.quick else 120, a.seed, *fe_quant)
+    from training.export import export_int8
+    ph.run("export", export_int8, model, rep, int8_path)
+    in_q, out_q = tflite_io_quant(int8_path)
+    match = bool(np.float32(in_q[0]) == np.float32(fe_quant[0]) and in_q[1] == fe_quant[1])
+    print(f"[export] {int8_path} ({int8_path.stat().st_size} bytes); input quant {in_q} vs front-end "
+          f"{fe_quant}: {'exact match' if match else 'MISMATCH (features are requantized)'}", flush=True)
+
+    def evaluate():
+        res = {}
+        for s in ("val", "test"):
+            pf = np.argmax(model.predict(x[s], batch_size=256, verbose=0), axis=1)
+            pq = int8_predict(int8_path, qf[s], fe_quant, in_q, quiet=a.quiet, desc=f"int8 {s}")
+            res[s] = {"float": pf, "int8": pq}
+        return res
+
+    preds = ph.run("eval", evaluate)
+    acc = {s: {k: round(accuracy(y[s], p), 4) for k, p in preds[s].items()} for s in preds}
+    cm = {k: confusion(y["test"], preds["test"][k], len(LABELS)) for k in ("float", "int8")}
+    print(f"[eval] test ({len(y['test'])} clips, {speakers['test']} held-out voices): "
+          f"float {100 * acc['test']['float']:.2f}%  int8 {100 * acc['test']['int8']:.2f}%  "
+          f"(val float {100 * acc['val']['float']:.2f}%, int8 {100 * acc['val']['int8']:.2f}%)", flush=True)
+
+    clips = None
+    if a.clips is not None:
+        clips = ph.run("clips", write_clips, data, a.clips, int8_path, a.features, fe_quant, in_q, a.seed)
+        ok = sum(c["label"] == c["predicted_int8"] for c in clips)
+        print(f"[clips] {len(clips)} WAV clips in {a.clips} ({ok} classified correctly by the int8 model)")
+
+    title = (f"int8 DS-CNN ({a.features}), test split: {100 * acc['test']['int8']:.1f}% "
+             f"({len(y['test'])} clips, held-out voices)")
+    plot_confusion(cm["int8"], LABELS, a.out / "confusion.png", title)
+    info = {k: v for k, v in data["info"].items() if k not in ("config",)}
+    report = {
+        "command": "python training/train.py " + " ".join(sys.argv[1:]),
+        "labels": LABELS,
+        "data": {"source": "speech_commands" if a.data_dir else "synthetic_espeak_ng",
+                 "sizes": {s: int(len(y[s])) for s in y},
+                 "per_class": {s: np.bincount(y[s], minlength=len(LABELS)).tolist() for s in y},
+                 "speakers": speakers, "info": info,
+                 "config": data["info"].get("config")},
+        "features": {"mode": a.features, "shape": list(qf["train"].shape[1:]), "scale": fe_quant[0],
+                     "zero_point": fe_quant[1], **finfo},
+        "model": {"file": MODEL_NAME, "bytes": int_path_size(int8_path), "blocks": a.blocks, "width": a.width,
+                  "params": int(model.count_params()), "macs": count_macs(model),
+                  "input_quant": in_q, "output_quant": out_q, "input_quant_matches_frontend": match},
+        "training": {k: v for k, v in tinfo.items()} | {
+            "batch_size": a.batch_size, "lr": a.lr, "max_epochs": a.epochs, "patience": a.patience,
+            "dropout": a.dropout, "time_budget_min": a.time_budget, "threads": threads, "seed": a.seed},
+        "accuracy": acc,
+        "per_class_test_int8": per_class(cm["int8"], LABELS),
+        "confusion_test": {k: v.tolist() for k, v in cm.items()},
+        "agreement_float_int8_test": round(float(np.mean(preds["test"]["float"] == preds["test"]["int8"])), 4),
+        "clips": clips,
+        "times_s": dict(ph.times, total=ph.total),
+        "machine": {"cpus": os.cpu_count(), "load_avg_at_end": [round(v, 2) for v in os.getloadavg()],
+                    "python": platform.python_version(), "tensorflow": tf.__version__,
+                    "numpy": np.__version__, "git": _git_rev()},
+    }
+    write_json(report, a.out / "report.json")
+    print(f"[report] {a.out / 'report.json'}, {a.out / 'confusion.png'}")
+    print("[time] " + ", ".join(f"{k} {v:.1f} s" for k, v in ph.times.items()) + f"; total {ph.total:.1f} s"
+          f" ({ph.total / 60:.1f} min)")
+    return report
+
+
+def int_path_size(p):
+    return int(Path(p).stat().st_size)
+
+
+def _git_rev():
+    try:
+        return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=10).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def main(argv=None) -> int:
+    a = parse_args(argv)
+    try:
+        run(a)
+    except TrainingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
