@@ -34,8 +34,11 @@ ZOO = {
                    padding="valid"), 5),
     # Non-square first kernel other than 10x4, stride 1; uneven padding on both axes.
     "nonsquare": (dict(first_filters=24, first_kernel=(5, 3), first_stride=(1, 1), block_filters=24, blocks=2), 6),
-    # Max pooling instead of average pooling.
-    "maxpool": (dict(first_filters=32, block_filters=32, blocks=2, pool="max"), 7),
+    # Max pooling instead of average pooling (and a 3x3/2 SAME max pool with partial border windows).
+    "maxpool": (dict(first_filters=32, block_filters=32, blocks=2, pool="max", pre_pool=("max", 3, 2, "same")), 7),
+    # A 3x3/2 SAME average pool: border windows count only their in-bounds taps.
+    "avgpool_same": (dict(first_filters=32, first_stride=(1, 1), block_filters=32, blocks=2,
+                          pre_pool=("avg", (3, 3), (2, 2), "same")), 10),
     # GlobalAveragePooling2D -> MEAN over H, W (common in users' models).
     "mean": (dict(first_filters=32, block_filters=32, blocks=2, pool="mean"), 8),
     # 5x5 depthwise kernels and a 40-bin (log-mel) input.
@@ -44,6 +47,9 @@ ZOO = {
 }
 
 N_REPRESENTATIVE = 32
+
+# Models the importer must refuse (tests of its error messages): name -> builder in _bad_keras().
+BAD = ("float", "hybrid", "tanh", "add", "depth_mult2", "dilation2")
 
 
 def zoo_names() -> list[str]:
@@ -111,7 +117,75 @@ def zoo_model(name: str) -> Path:
     return path
 
 
+def _bad_keras(name: str):
+    """Small Keras models, each with one thing the importer refuses, and how to convert them."""
+    import keras
+    from keras import layers
+    inp = keras.Input((49, 10, 1), batch_size=1)
+    quantize = True
+    if name in ("float", "hybrid"):
+        x = layers.Conv2D(8, (3, 3), padding="same", activation="relu")(inp)
+        quantize = name
+    elif name == "tanh":
+        x = layers.Conv2D(8, (3, 3), padding="same", activation="tanh")(inp)
+    elif name == "add":
+        a = layers.Conv2D(8, (3, 3), padding="same", activation="relu")(inp)
+        b = layers.Conv2D(8, (1, 1), padding="same", activation="relu")(a)
+        x = layers.Add()([a, b])
+    elif name == "depth_mult2":
+        x = layers.Conv2D(8, (3, 3), padding="same", activation="relu")(inp)
+        x = layers.DepthwiseConv2D((3, 3), depth_multiplier=2, padding="same", activation="relu")(x)
+    elif name == "dilation2":
+        x = layers.Conv2D(8, (3, 3), padding="same", dilation_rate=2, activation="relu")(inp)
+    else:
+        raise KeyError(f"unknown bad model {name!r}; known: {', '.join(BAD)}")
+    x = layers.AveragePooling2D(pool_size=tuple(int(d) for d in x.shape[1:3]))(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(4)(x)
+    return keras.Model(inp, x, name=f"bad_{name}"), quantize
+
+
+def bad_model(name: str) -> Path:
+    """Path of a cached .tflite that the importer must refuse (see BAD): float, hybrid (dynamic-range),
+    tanh activation, ADD (residual), depth multiplier 2, dilation 2."""
+    if name not in BAD:
+        raise KeyError(f"unknown bad model {name!r}; known: {', '.join(BAD)}")
+    key = f"bad|{name}|{ZOO_VERSION}|tf={_tf_version()}"
+    path = CACHE / f"bad_{name}-{hashlib.sha256(key.encode()).hexdigest()[:12]}.tflite"
+    if path.exists():
+        return path
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / f".bad_{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if path.exists():
+                return path
+            import numpy as np
+            import tensorflow as tf
+
+            from training.export import convert_int8, randomize_bn
+            tf.keras.utils.set_random_seed(100)
+            model, quantize = _bad_keras(name)
+            rng = np.random.default_rng(100)
+            randomize_bn(model, rng)
+            data = rng.normal(0.0, 1.0, (8, 49, 10, 1)).astype(np.float32)
+            if quantize == "float":
+                flat = convert_int8(model, data, quantize=False)
+            elif quantize == "hybrid":
+                converter = tf.lite.TFLiteConverter.from_keras_model(model)
+                converter.optimizations = [tf.lite.Optimize.DEFAULT]   # weights only: dynamic range
+                flat = converter.convert()
+            else:
+                flat = convert_int8(model, data)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(flat)
+            os.replace(tmp, path)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return path
+
+
 if __name__ == "__main__":
     import sys
-    for n in sys.argv[1:] or zoo_names():
-        print(zoo_model(n))
+    for n in sys.argv[1:] or zoo_names() + list(BAD):
+        print(bad_model(n) if n in BAD else zoo_model(n))
