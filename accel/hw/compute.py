@@ -1,0 +1,94 @@
+"""Compute unit: runs the reductions of one buffered pixel(-group) on the MAC array.
+
+For each full tap-buffer half: for each output-channel group (CONV; one pass for DW / pooling) it
+streams the ``nk`` tap words with the matching weight words into the array (GEMM or column mode), then
+hands the half back to the window generator. Reductions start at least ``minc`` cycles apart so the
+requant (``rows/rq_lanes`` cycles per vector) or pool divider keeps up without back-pressure.
+"""
+from migen import Cat, If, Module, Mux, Signal
+
+from accel import descriptor as D
+
+
+class ComputeUnit(Module):
+    def __init__(self, d, win, aw=10, tdw=8, wa=9, qa=7, rqc=2, pool_minc=16):
+        self.start = Signal()
+        self.full = Signal(2)
+        self.clr_full = Signal(2)
+        self.gen_done = Signal()
+        # Tap-buffer and weight read ports (1-cycle latency).
+        self.tr_adr = Signal(tdw + 1)
+        self.wr_adr = Signal(wa)
+        # Array control (aligned with the memories' data: registered here).
+        self.valid = Signal()
+        self.first = Signal()
+        self.last = Signal()
+        self.col_sel = Signal(3)
+        self.oaddr = Signal(aw)
+        self.qaddr = Signal(qa)
+        self.n = Signal(16)
+        self.done = Signal()
+        self.active = Signal()
+        self.stall = Signal()
+
+        conv = d["op"] == D.OP_CONV
+        pool = (d["op"] == D.OP_AVGPOOL) | (d["op"] == D.OP_MAXPOOL)
+        ncog = Mux(conv, d["og"], 1)
+        minc = Mux(pool, pool_minc, rqc)
+        act = Signal()
+        ch = Signal()
+        k = Signal(16)
+        cog = Signal(8)
+        col = Signal(3)
+        wptr = Signal(wa)
+        optr = Signal(aw)
+        qptr = Signal(qa)
+        nval = Signal(16)
+        gap = Signal(6)
+        full_ch = Signal()
+        self.comb += full_ch.eq((self.full >> ch)[0])
+        first = k == 0
+        last_k = k == d["nk"] - 1
+        last_cog = cog == ncog - 1
+        can_first = gap >= minc - 1
+        issue = Signal()
+        self.comb += [
+            issue.eq(act & (~first | can_first)),
+            self.tr_adr.eq(Cat(k[:tdw], ch)),
+            self.wr_adr.eq(wptr),
+            self.active.eq(act),
+            self.stall.eq(~act & ~self.done),
+        ]
+        release = issue & last_k & last_cog
+        self.comb += self.clr_full.eq(Mux(release, Mux(ch, 2, 1), 0))
+        nxt = Signal()
+        self.comb += nxt.eq(Mux(release, ~ch, ch))
+        # Load the next half's metadata when idle (or right at the release of the current one).
+        load = Signal()
+        full_nxt = Signal()
+        self.comb += [full_nxt.eq((self.full >> nxt)[0] & ~(release & (nxt == ch))),
+                      load.eq((~act | release) & full_nxt)]
+        self.sync += [
+            If(issue & first, gap.eq(0)).Elif(gap != 63, gap.eq(gap + 1)),
+            If(self.start,
+               act.eq(0), ch.eq(0), gap.eq(63), self.done.eq(0)
+            ).Else(
+               If(issue,
+                  If(~last_k,
+                     k.eq(k + 1), col.eq(col + 1),
+                     If(conv | (col == 7), wptr.eq(wptr + 1))
+                  ).Else(
+                     k.eq(0), col.eq(0), cog.eq(cog + 1), optr.eq(optr + 1), qptr.eq(qptr + rqc),
+                     If(conv, wptr.eq(wptr + 1)).Else(wptr.eq(win.m_w[ch])),
+                  )),
+               If(release, act.eq(0), ch.eq(~ch)),
+               If(load,
+                  act.eq(1), k.eq(0), col.eq(0), cog.eq(0), wptr.eq(win.m_w[nxt]),
+                  optr.eq(win.m_obase[nxt]), qptr.eq(win.m_q[nxt]), nval.eq(win.m_n[nxt])),
+               If(self.gen_done & (self.full == 0) & ~act, self.done.eq(1)),
+            ),
+        ]
+        self.sync += [
+            self.valid.eq(issue), self.first.eq(first), self.last.eq(last_k), self.col_sel.eq(col),
+            self.oaddr.eq(optr), self.qaddr.eq(qptr), self.n.eq(nval),
+        ]

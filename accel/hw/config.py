@@ -1,0 +1,47 @@
+"""Configuration of one accelerator core (pure Python: the compiler and the RTL both read it).
+
+A build of the RTL is keyed by ``AccelConfig.key()``; models and layers are data (descriptors and
+memory contents), so a new model never needs a new build.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class AccelConfig:
+    rows: int = 8            # MAC array rows = output channels per pass = DW lanes (L); fixed to 8
+    cols: int = 8            # MAC array columns = reduction taps per cycle; fixed to 8
+    rq_lanes: int = 4        # requant lanes (channels requantized per cycle); must divide rows
+    act_depth: int = 1024    # words of 8 bytes in EACH of the two ping-pong activation memories
+    w_depth: int = 512       # weight words of rows*cols bytes
+    q_depth: int = 128       # quant words (rq_lanes channels of bias, multiplier, shift)
+    tap_depth: int = 256     # tap-buffer words (of 8 taps) per half (double buffered)
+    desc_depth: int = 512    # 32-bit words of descriptor memory
+
+    def __post_init__(self):
+        assert self.rows == 8 and self.cols == 8, "the engine is built for an 8x8 array (activation word = 8 channels)"
+        assert self.rows % self.rq_lanes == 0
+        for name in ("act_depth", "w_depth", "q_depth", "tap_depth", "desc_depth"):
+            v = getattr(self, name)
+            assert v & (v - 1) == 0, f"{name} must be a power of two"
+
+    @property
+    def rq_cycles(self) -> int:
+        """Cycles the requant unit needs per result vector of `rows` channels."""
+        return self.rows // self.rq_lanes
+
+    def key(self) -> str:
+        d = asdict(self)
+        return "_".join(f"{k[0]}{k.split('_')[-1][0]}{v}" for k, v in d.items())
+
+    def sram_bytes(self) -> dict:
+        return {"act": 2 * self.act_depth * 8, "weight": self.w_depth * self.rows * self.cols,
+                "quant": self.q_depth * self.rq_lanes * 12, "tap": 2 * self.tap_depth * 9,
+                "desc": self.desc_depth * 4}
+
+
+DEFAULT = AccelConfig()
+# A larger core for wider models (same RTL, deeper memories).
+LARGE = AccelConfig(act_depth=4096, w_depth=2048, q_depth=256, tap_depth=256, desc_depth=1024)
+CONFIGS = (DEFAULT, LARGE)

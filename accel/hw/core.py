@@ -1,0 +1,165 @@
+"""AccelCore: the DS-CNN accelerator without any bus standard (the LiteX wrapper and the Verilator
+harness both drive this).
+
+Host port (32-bit words, 1-cycle read latency, use only while ``busy`` is low):
+``bus_adr`` = region << 16 | word; regions: 0 descriptors, 1 weights (16 words per 64-byte weight
+word), 2 quant (16-word stride per quant word, 3 words per channel: bias, multiplier, shift),
+3 activation memory A, 4 activation memory B (2 words per 8-byte activation word).
+Control: ``start`` (pulse), ``desc_base`` (word address of the first descriptor), ``n_layers``
+(0 = run to END). Status: ``busy``, ``done``, ``error``, performance counters.
+"""
+from migen import Array, Cat, If, Memory, Module, Mux, Signal
+
+from accel import descriptor as D
+from accel.hw.compute import ComputeUnit
+from accel.hw.config import DEFAULT, AccelConfig
+from accel.hw.mac_array import MacArray
+from accel.hw.post import POOL_CYCLES, Post
+from accel.hw.sequencer import Sequencer
+from accel.hw.window import WindowGen
+
+REGION_BITS = 16
+COUNTERS = ("cyc_busy", "cyc_mac_gemm", "cyc_mac_dw", "cyc_gen_stall", "cyc_comp_stall", "cyc_gen_active")
+
+
+def log2(n):
+    return max(1, (n - 1).bit_length())
+
+
+class AccelCore(Module):
+    def __init__(self, cfg: AccelConfig = DEFAULT):
+        self.cfg = cfg
+        aw, wa, qa, tdw, da = (log2(cfg.act_depth), log2(cfg.w_depth), log2(cfg.q_depth),
+                               log2(cfg.tap_depth), log2(cfg.desc_depth))
+        Q = cfg.rq_lanes
+        rqc = cfg.rq_cycles
+        # ---- host interface
+        self.bus_adr = Signal(REGION_BITS + 3)
+        self.bus_dat_w = Signal(32)
+        self.bus_we = Signal()
+        self.bus_dat_r = Signal(32)
+        self.start = Signal()
+        self.desc_base = Signal(16)
+        self.n_layers = Signal(16)
+        self.busy = Signal()
+        self.done = Signal()
+        self.error = Signal(3)
+        self.layers = Signal(16)
+        self.counters = {n: Signal(32, name=n) for n in COUNTERS}
+
+        # ---- memories
+        m_desc = Memory(32, cfg.desc_depth, name="desc_mem")
+        m_w = Memory(8 * cfg.rows * cfg.cols, cfg.w_depth, name="weight_mem")
+        m_q = Memory(96 * Q, cfg.q_depth, name="quant_mem")
+        m_a = [Memory(64, cfg.act_depth, name=f"act{i}_mem") for i in range(2)]
+        m_t = Memory(72, 2 * cfg.tap_depth, name="tap_mem")
+        self.specials += m_desc, m_w, m_q, m_a[0], m_a[1], m_t
+        pd_w, pd_r = m_desc.get_port(write_capable=True), m_desc.get_port()
+        pw_w, pw_r = m_w.get_port(write_capable=True, we_granularity=32), m_w.get_port()
+        pq_w, pq_r = m_q.get_port(write_capable=True, we_granularity=32), m_q.get_port()
+        pa = [(m.get_port(write_capable=True, we_granularity=32), m.get_port()) for m in m_a]
+        pt_w, pt_r = m_t.get_port(write_capable=True), m_t.get_port()
+        self.specials += pd_w, pd_r, pw_w, pw_r, pq_w, pq_r, pt_w, pt_r, *[p for pp in pa for p in pp]
+
+        # ---- units
+        seq = Sequencer(cfg, da)
+        self.submodules.seq = seq
+        d = seq.fields
+        gen = WindowGen(d, aw=aw, tdw=tdw, wa=wa, qa=qa, rqc=rqc)
+        self.submodules.gen = gen
+        comp = ComputeUnit(d, gen, aw=aw, tdw=tdw, wa=wa, qa=qa, rqc=rqc, pool_minc=POOL_CYCLES)
+        self.submodules.comp = comp
+        meta_w = aw + qa + 16
+        mac = MacArray(cfg.rows, cfg.cols, meta_width=meta_w)
+        self.submodules.mac = mac
+        post = Post(cfg.rows, Q, aw=aw, qaw=qa)
+        self.submodules.post = post
+
+        op = d["op"]
+        is_pool = (op == D.OP_AVGPOOL) | (op == D.OP_MAXPOOL)
+        full = Signal(2)
+        self.sync += If(seq.unit_start, full.eq(0)).Else(full.eq((full | gen.set_full) & ~comp.clr_full))
+        self.comb += [
+            seq.start.eq(self.start), seq.desc_base.eq(self.desc_base), seq.n_layers.eq(self.n_layers),
+            self.busy.eq(seq.busy), self.done.eq(seq.done), self.error.eq(seq.error),
+            self.layers.eq(seq.layers),
+            gen.start.eq(seq.unit_start), comp.start.eq(seq.unit_start),
+            gen.full.eq(full), comp.full.eq(full), comp.gen_done.eq(gen.done),
+            seq.unit_done.eq(comp.done & ~mac.busy & ~post.busy),
+            seq.dr_dat.eq(pd_r.dat_r),
+            # tap buffer
+            pt_w.adr.eq(gen.tw_adr), pt_w.dat_w.eq(gen.tw_dat), pt_w.we.eq(gen.tw_we),
+            pt_r.adr.eq(comp.tr_adr),
+            # MAC array
+            [mac.taps[c].eq(pt_r.dat_r[9 * c:9 * c + 9]) for c in range(cfg.cols)],
+            mac.w.eq(pw_r.dat_r),
+            mac.col_mode.eq(op != D.OP_CONV), mac.diag_mode.eq(0), mac.col_sel.eq(comp.col_sel),
+            mac.ones.eq(is_pool), mac.maxmode.eq(op == D.OP_MAXPOOL),
+            mac.valid.eq(comp.valid), mac.first.eq(comp.first), mac.last.eq(comp.last),
+            mac.meta.eq(Cat(comp.oaddr, comp.qaddr, comp.n)),
+            # post
+            post.res_valid.eq(mac.res_valid),
+            [post.res[r].eq(mac.res[r]) for r in range(cfg.rows)],
+            post.res_oaddr.eq(mac.res_meta[:aw]), post.res_qaddr.eq(mac.res_meta[aw:aw + qa]),
+            post.res_n.eq(mac.res_meta[aw + qa:]),
+            post.pool.eq(is_pool), post.avg.eq(op == D.OP_AVGPOOL),
+            post.out_zp.eq(d["out_zp"]), post.act_min.eq(d["act_min"]), post.act_max.eq(d["act_max"]),
+            post.q_dat.eq(pq_r.dat_r),
+        ]
+
+        # ---- host bus / engine port sharing
+        region = self.bus_adr[REGION_BITS:]
+        sub = self.bus_adr[:REGION_BITS]
+        hw = Signal()
+        self.comb += hw.eq(self.bus_we & ~seq.busy)
+        eng = seq.busy
+        # descriptors
+        self.comb += [pd_w.adr.eq(sub), pd_w.dat_w.eq(self.bus_dat_w), pd_w.we.eq(hw & (region == 0)),
+                      pd_r.adr.eq(Mux(eng, seq.dr_adr, sub))]
+        # weights: 16 x 32-bit per word
+        self.comb += [pw_w.adr.eq(sub[4:]), pw_w.dat_w.eq(Cat(*[self.bus_dat_w] * 16)),
+                      pw_w.we.eq(Mux(hw & (region == 1), 1 << sub[:4], 0)),
+                      pw_r.adr.eq(Mux(eng, comp.wr_adr, sub[4:]))]
+        # quant: 16-word stride, 3*Q words used
+        self.comb += [pq_w.adr.eq(sub[4:]), pq_w.dat_w.eq(Cat(*[self.bus_dat_w] * (3 * Q))),
+                      pq_w.we.eq(Mux(hw & (region == 2) & (sub[:4] < 3 * Q), 1 << sub[:4], 0)),
+                      pq_r.adr.eq(Mux(eng, post.q_adr, sub[4:]))]
+        # activations
+        for i in range(2):
+            w_, r_ = pa[i]
+            eng_w = eng & (d["dst"] == i)
+            self.comb += [
+                If(eng_w, w_.adr.eq(post.w_adr), w_.dat_w.eq(post.w_dat), w_.we.eq(Mux(post.w_we, 3, 0))
+                ).Else(w_.adr.eq(sub[1:]), w_.dat_w.eq(Cat(self.bus_dat_w, self.bus_dat_w)),
+                       w_.we.eq(Mux(hw & (region == 3 + i), 1 << sub[0], 0))),
+                r_.adr.eq(Mux(eng, gen.rd_adr, sub[1:])),
+            ]
+        self.comb += gen.rd_dat.eq(Mux(d["src"], pa[1][1].dat_r, pa[0][1].dat_r))
+        # host read data (registered selectors, 1-cycle latency)
+        r_region = Signal(3)
+        r_sub = Signal(REGION_BITS)
+        self.sync += [r_region.eq(region), r_sub.eq(sub)]
+        wsel = Array(pw_r.dat_r[32 * i:32 * i + 32] for i in range(16))
+        qsel = Array(pq_r.dat_r[32 * i:32 * i + 32] for i in range(3 * Q))
+        self.comb += [
+            If(r_region == 0, self.bus_dat_r.eq(pd_r.dat_r)
+            ).Elif(r_region == 1, self.bus_dat_r.eq(wsel[r_sub[:4]])
+            ).Elif(r_region == 2, self.bus_dat_r.eq(Mux(r_sub[:4] < 3 * Q, qsel[r_sub[:4]], 0))
+            ).Elif(r_region == 3, self.bus_dat_r.eq(Mux(r_sub[0], pa[0][1].dat_r[32:], pa[0][1].dat_r[:32]))
+            ).Elif(r_region == 4, self.bus_dat_r.eq(Mux(r_sub[0], pa[1][1].dat_r[32:], pa[1][1].dat_r[:32]))
+            ).Else(self.bus_dat_r.eq(0))
+        ]
+
+        # ---- performance counters
+        c = self.counters
+        run = seq.fsm.ongoing("RUN")
+        self.sync += [
+            If(self.start, *[s.eq(0) for s in c.values()]).Else(
+                If(seq.busy, c["cyc_busy"].eq(c["cyc_busy"] + 1)),
+                If(mac.valid & (op == D.OP_CONV), c["cyc_mac_gemm"].eq(c["cyc_mac_gemm"] + 1)),
+                If(mac.valid & (op != D.OP_CONV), c["cyc_mac_dw"].eq(c["cyc_mac_dw"] + 1)),
+                If(run & gen.stall, c["cyc_gen_stall"].eq(c["cyc_gen_stall"] + 1)),
+                If(run & comp.stall, c["cyc_comp_stall"].eq(c["cyc_comp_stall"] + 1)),
+                If(run & gen.active, c["cyc_gen_active"].eq(c["cyc_gen_active"] + 1)),
+            )
+        ]
