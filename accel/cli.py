@@ -156,14 +156,22 @@ def cmd_run(args) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (``error: ...``, exit 2), like every other error here."""
+
+    def error(self, message):
+        print(f"error: {' '.join(message.split())} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(EXIT_ERROR)
+
+
 def build_parser() -> argparse.ArgumentParser:
     engines = ", ".join(available_engines())
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="python -m accel",
         description="Inspect and run int8 TFLite keyword-spotting models with the project's integer model.",
         epilog="Errors print one line 'error: ...' on stderr and exit with status 2. "
                "See docs/integer-model.md.")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
     pi = sub.add_parser("inspect", help="print the layer table of a model",
                         description="Print every layer (op, shapes, kernel/stride/padding, weight quantization "
                                     "granularity, parameter bytes, MACs, SRAM bytes = parameters + input and "
