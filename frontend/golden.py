@@ -201,8 +201,9 @@ def fft_fixed(xw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return re, im
 
 
-def fft_fixed_int(xw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The same FFT in plain int64 (slower; kept as the readable definition and tested equal)."""
+def fft_fixed_int(xw: np.ndarray, trace: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The same FFT in plain int64 (slower; kept as the readable definition and tested equal).
+    `trace` (a dict) receives the largest magnitude before saturation of every stage."""
     shp = xw.shape[:-1]
     x = np.zeros(shp + (T.NFFT,), dtype=np.int64)
     x[..., :T.WIN] = xw
@@ -221,8 +222,12 @@ def fft_fixed_int(xw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         br, bi = r[:, :, 1, :], i[:, :, 1, :]
         tr = (br * wr - bi * wi + half_round) >> T.TW_FRAC
         ti = (br * wi + bi * wr + half_round) >> T.TW_FRAC
-        re = sat(np.stack([ar + tr, ar - tr], axis=2), T.FFT_BITS).reshape(-1, T.NFFT)
-        im = sat(np.stack([ai + ti, ai - ti], axis=2), T.FFT_BITS).reshape(-1, T.NFFT)
+        re = np.stack([ar + tr, ar - tr], axis=2).reshape(-1, T.NFFT)
+        im = np.stack([ai + ti, ai - ti], axis=2).reshape(-1, T.NFFT)
+        if trace is not None:
+            trace[f"fft_stage{s}"] = int(max(np.abs(re).max(initial=0), np.abs(im).max(initial=0)))
+            trace[f"fft_tw_prod{s}"] = int(max(np.abs(tr).max(initial=0), np.abs(ti).max(initial=0)))
+        re, im = sat(re, T.FFT_BITS), sat(im, T.FFT_BITS)
     re = re[:, :T.NBINS].reshape(shp + (T.NBINS,))
     im = im[:, :T.NBINS].reshape(shp + (T.NBINS,))
     return re, im
@@ -344,3 +349,36 @@ class Streaming:
             return out.astype(np.int8)
         L = log2_q10(E)
         return (logmel_q(L) if self.mode == "logmel" else mfcc_q(L)).astype(np.int8)
+
+
+def internal_ranges(audio, params=None) -> dict:
+    """Largest value reached by every internal word on `audio` (int16, (N,)), before any saturation,
+    with the limit of its word width: {name: (value, limit)}.  value <= limit means no overflow."""
+    q = _params(params).quantized()
+    fr = frame_signal(np.asarray(audio, dtype=np.int16))
+    raw = (fr * T.window() + (1 << (T.WIN_FRAC - 1))) >> T.WIN_FRAC
+    r = {"xw (int16)": (int(np.abs(raw).max(initial=0)), 32768)}
+    tr: dict = {}
+    re, im = fft_fixed_int(sat(raw, 16), tr)
+    lim = 1 << (T.FFT_BITS - 1)
+    for k, v in tr.items():
+        r[k + " (24 bit)"] = (v, lim - 1 if "stage" in k else (1 << 25) - 1)
+    P = re * re + im * im
+    r["power (48 bit)"] = (int(P.max(initial=0)), (1 << 48) - 1)
+    E = mel_energy(np.asarray(audio, dtype=np.int16))
+    r["mel energy (64-bit acc)"] = (int(E.max(initial=0)), (1 << 63) - 1)
+    M = np.full(T.NMELS, q["m_init"], dtype=np.int64)
+    mmax, tmax, tmin = 0, -(1 << 30), 1 << 30
+    for f in range(E.shape[0]):
+        M = pcen_smooth(E[f], M, q)
+        mmax = max(mmax, int(M.max()))
+        lE = log2_q10(E[f] >> E_PCEN_SHIFT)
+        lM = log2_q10(M + q["eps_q"]) - (M_FRAC << T.LOG_FRAC)
+        c = ((PCEN_E_LOG2_UNITS << T.LOG_FRAC) * (16384 - q["alpha_q14"]) + 8192) >> 14
+        t = lE - ((q["alpha_q14"] * lM + 8192) >> 14) - c
+        t = t[lE != T.LOG_ZERO]
+        if t.size:
+            tmax, tmin = max(tmax, int(t.max())), min(tmin, int(t.min()))
+    r["pcen smoother M (64 bit)"] = (mmax, (1 << 63) - 1)
+    r["pcen log ratio t (24 bit)"] = (max(abs(tmax), abs(tmin)) if E.shape[0] else 0, (1 << 23) - 1)
+    return r

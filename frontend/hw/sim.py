@@ -23,6 +23,16 @@ module tb;
   always #5 clk = ~clk;
   reg [15:0] samples [0:%(nmax)d];
   integer n_samples, i, gap, gcnt, fo, frame;
+  reg fire, started = 0;
+  // inputs change on the falling edge only; a transfer happens at the rising edge when valid & ready
+  // (ready depends on registers only, so it is stable from one falling edge to the next rising edge)
+  always @(negedge clk) if (started) begin
+    if (fire) begin i = i + 1; gcnt = gap; end
+    else if (gcnt > 0) gcnt = gcnt - 1;
+    sink_valid = (i < n_samples) && (gcnt == 0);
+    sink_data = samples[i];
+    fire = sink_valid && sink_ready;
+  end
   reg sink_valid; wire sink_ready; reg [15:0] sink_data;
   wire out_we; wire [5:0] out_adr; wire signed [7:0] out_dat;
   wire frame_done, busy; wire [31:0] frame_count, last_cycles;
@@ -45,18 +55,12 @@ module tb;
     if (!$value$plusargs("EPS=%%d", eps_q)) eps_q = 0;
     if (!$value$plusargs("MINIT=%%d", m_init)) m_init = 0;
     fo = $fopen("out.txt", "w");
-    i = 0; gcnt = 0; frame = 0; sink_valid = 0; sink_data = 0; clear = 0;
+    i = 0; gcnt = 0; frame = 0; sink_valid = 0; sink_data = 0; clear = 0; fire = 0;
     repeat (3) @(posedge clk);
     rst <= 0; clear <= 1;
     @(posedge clk); clear <= 0;
-    while (i < n_samples || busy) begin
-      sink_valid <= (i < n_samples) && (gcnt == 0);
-      sink_data <= samples[i];
-      @(posedge clk);
-      if (sink_valid && sink_ready) begin i = i + 1; gcnt = gap; end
-      else if (gcnt > 0) gcnt = gcnt - 1;
-      if (i >= n_samples) sink_valid <= 0;
-    end
+    started = 1;
+    while (i < n_samples) @(posedge clk);
     repeat (4) @(posedge clk);
     while (busy) @(posedge clk);
     repeat (4) @(posedge clk);
