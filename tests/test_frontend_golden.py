@@ -1,0 +1,190 @@
+"""Golden model of the front-end: API contract, streaming == batch, integer primitives, no overflow,
+saturation, speed, and the librosa reference on speech."""
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from frontend import AudioError, golden as G, signals as S, tables as T, wav
+
+
+def _rand(rng, n, level=4000):
+    return np.clip(np.round(rng.standard_normal(n) * level), -32768, 32767).astype(np.int16)
+
+
+@pytest.mark.parametrize("mode", G.MODES)
+def test_shapes_and_batch(mode, seed):
+    rng = np.random.default_rng(seed)
+    a = _rand(rng, 16000)
+    f = G.features(a, mode)
+    assert f.dtype == np.int8 and f.shape == (49, G.FEATURES[mode])
+    b = np.stack([a, _rand(rng, 16000, 300), S.square(1.0)])
+    fb = G.features(b, mode)
+    assert fb.shape == (3, 49, G.FEATURES[mode])
+    for i in range(3):
+        np.testing.assert_array_equal(fb[i], G.features(b[i], mode))
+    big = np.repeat(b, 7, axis=0)          # > chunk size: chunked path
+    np.testing.assert_array_equal(G.features(big, mode)[::7], fb)
+
+
+@pytest.mark.parametrize("mode", G.MODES)
+def test_streaming_equals_batch(mode, seed):
+    rng = np.random.default_rng(seed)
+    a = np.concatenate([S.stress_mix(0.05, rng), _rand(rng, 16000 - int(0.05 * 16000) * 13 + 3200)])[:16000]
+    assert a.shape == (16000,)
+    st = G.Streaming(mode)
+    out = [st.push(a[i:i + 320]) for i in range(0, 16000, 320)]
+    assert out[0] is None and all(o is not None for o in out[1:])
+    np.testing.assert_array_equal(np.stack(out[1:]), G.features(a, mode))
+
+
+def test_frame_count_and_framing():
+    assert G.features(np.zeros(16000, np.int16)).shape[0] == 49
+    assert G.features(np.zeros(480, np.int16)).shape[0] == 1
+    assert G.features(np.zeros(479, np.int16)).shape[0] == 0
+    # frame i covers samples [320 i, 320 i + 480): an impulse at 1000 shows in frames 2 and 3 only
+    a = np.zeros(16000, np.int16)
+    a[1000] = 20000
+    f = G.features(a, "logmel")
+    hot = np.nonzero(f.max(axis=1) > -128)[0].tolist()
+    assert hot == [2, 3], hot
+
+
+def test_output_quant():
+    for mode in G.MODES:
+        s, z = G.output_quant(mode)
+        assert s > 0 and -128 <= z <= 127 and isinstance(z, int)
+    assert G.output_quant("logmel") == pytest.approx((10 * np.log10(2) / 8, 64))
+    with pytest.raises(ValueError):
+        G.output_quant("spectrogram")
+
+
+def test_fast_fft_equals_integer_fft(seed):
+    rng = np.random.default_rng(seed)
+    for a in (S.stress_mix(0.05, rng), _rand(rng, 3200, 20000)):
+        xw = G.windowed(G.frame_signal(a))
+        r1, i1 = G.fft_fixed(xw)
+        r2, i2 = G.fft_fixed_int(xw)
+        np.testing.assert_array_equal(r1, r2)
+        np.testing.assert_array_equal(i1, i2)
+        ref = np.fft.rfft(np.pad(xw, ((0, 0), (0, 32))).astype(float), axis=1)
+        err = np.abs((r2 + 1j * i2) - ref).max()
+        # 9 stages of +-0.5 rounding plus Q15 twiddle quantisation (relative ~2^-16 per stage)
+        assert err < 8 + 1e-4 * np.abs(ref).max(), (err, np.abs(ref).max())
+
+
+def test_log2_exp2_primitives(seed):
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([np.left_shift(np.int64(1), np.arange(63)), np.left_shift(np.int64(1), np.arange(1, 63)) - 1,
+                        rng.integers(1, 1 << 62, 2000, dtype=np.int64), np.arange(1, 300)])
+    assert np.array_equal(G.bit_length(x), np.array([int(v).bit_length() for v in x]))
+    L = G.log2_q10(x) / 1024
+    assert np.abs(L - np.log2(x.astype(float))).max() < 0.004
+    assert G.log2_q10(np.int64(0)) == T.LOG_ZERO
+    t = np.arange(T.EXP_TMIN, T.EXP_TMAX + 1, 37)
+    y = G.exp2_q16(t) / 65536
+    ref = 2.0 ** (t / 1024)
+    assert (np.abs(y - ref) <= 2e-5 * ref + 2.0 ** -16).all()
+    assert G.exp2_q16(np.int64(T.EXP_TMAX + 5000)) == G.exp2_q16(np.int64(T.EXP_TMAX))
+
+
+def test_no_overflow_on_stress_signals(seed):
+    rng = np.random.default_rng(seed)
+    signals = [S.stress_mix(0.1, rng), S.square(0.3, 3000.0), S.dc(0.3, -32768), S.dc(0.3, 32767),
+               np.tile(np.array([32767, -32768], np.int16), 2400), S.clipped_sine(0.3, 250.0, 100.0)]
+    for a in signals:
+        for name, (v, lim) in G.internal_ranges(a).items():
+            assert 0 <= v <= lim, (name, v, lim)
+        # the FFT's 24-bit saturation never engages: the fast (unsaturated) path equals the saturating one
+        xw = G.windowed(G.frame_signal(a))
+        np.testing.assert_array_equal(G.fft_fixed(xw)[0], G.fft_fixed_int(xw)[0])
+
+
+def test_saturation_behaviour():
+    # silence: every mode sits at the bottom of its range (PCEN exactly 0)
+    z = np.zeros(16000, np.int16)
+    assert (G.features(z, "logmel") == -128).all()
+    assert (G.features(z, "pcen") == G.output_quant("pcen")[1]).all()
+    assert (G.features(z, "mfcc")[:, 0] == -128).all()
+    # loudness sweep: log-mel rises monotonically and saturates at +127, never wraps
+    prev = None
+    for g in [2 ** k for k in range(0, 16)]:
+        a = np.clip(np.round(g * np.sin(2 * np.pi * 1000 * np.arange(8000) / 16000)), -32768, 32767)
+        f = G.features(a.astype(np.int16), "logmel").astype(int)
+        if prev is not None:
+            assert (f >= prev).all()
+        prev = f
+    # full-scale clipped square: saturated bands read +127 (not a wrapped negative value)
+    f = G.features(S.square(1.0, 437.0), "logmel")
+    assert f.max() == 127
+    # PCEN: with librosa's defaults the value stays below ~5.6 (M includes the current frame), so a
+    # full-scale onset lands inside the range; with a lower gain it saturates at +127 instead of wrapping
+    p = G.features(S.square(1.0, 437.0), "pcen")
+    assert p.min() >= G.output_quant("pcen")[1] and 0 < p[0].max() < 127
+    p = G.features(S.square(1.0, 437.0), "pcen", G.PcenParams(gain=0.5))
+    assert p[0].max() == 127 and p.min() >= G.output_quant("pcen")[1]
+
+
+@pytest.mark.parametrize("mode", G.MODES)
+def test_golden_speed_1s(mode):
+    a = S.noise(1.0, -20.0)
+    G.features(a, mode)
+    best = min(_timed(lambda: G.features(a, mode)) for _ in range(15))
+    assert best <= 5e-3, f"{mode}: {best * 1e3:.2f} ms per 1 s clip"
+
+
+def _timed(fn):
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+@pytest.mark.skipif(not S.have_espeak(), reason="espeak-ng not installed")
+@pytest.mark.parametrize("mode", G.MODES)
+def test_matches_librosa_on_speech(mode):
+    from frontend import reference as R
+    a = S.speech("hello computer, turn on the kitchen lights and play some music", voice="en+f3")
+    q = G.features(a, mode)
+    ref = R.features(a, mode)
+    c = np.corrcoef(R.dequant(q, mode).ravel(), ref.ravel())[0, 1]
+    assert c >= 0.99, c
+
+
+def test_read_wav_resample_stereo_and_errors(tmp_path):
+    import soundfile as sf
+    t = np.arange(22050) / 22050
+    st = np.stack([0.5 * np.sin(2 * np.pi * 440 * t), 0.5 * np.sin(2 * np.pi * 440 * t)], axis=1)
+    p = tmp_path / "st.wav"
+    sf.write(p, st, 22050, subtype="PCM_16")
+    a, note = wav.read_wav(p)
+    assert a.dtype == np.int16 and abs(a.shape[0] - 16000) <= 1
+    assert "resampled 22050 Hz -> 16000 Hz" in note and "mono" in note
+    p2 = tmp_path / "m.wav"
+    sf.write(p2, (st[:, 0] * 32767).astype(np.int16)[:16000], 16000, subtype="PCM_16")
+    a2, note2 = wav.read_wav(p2)
+    assert note2 is None and a2.shape == (16000,)
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF not really a wav")
+    with pytest.raises(AudioError) as ei:
+        wav.read_wav(bad)
+    assert "\n" not in str(ei.value)
+    with pytest.raises(AudioError):
+        wav.read_wav(tmp_path / "missing.wav")
+
+
+def test_cli(tmp_path):
+    import soundfile as sf
+    p = tmp_path / "c.wav"
+    sf.write(p, S.sweep(1.0), 16000, subtype="PCM_16")
+    out = tmp_path / "f.npy"
+    r = subprocess.run([sys.executable, "-m", "frontend", "features", str(p), "--mode", "mfcc", "--out", str(out)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    np.testing.assert_array_equal(np.load(out), G.features(S.sweep(1.0), "mfcc"))
+    bad = tmp_path / "bad.wav"
+    bad.write_text("nope")
+    r = subprocess.run([sys.executable, "-m", "frontend", "features", str(bad)], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr.startswith("error: ") and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
