@@ -335,6 +335,10 @@ class _Importer:
         pairs = [fn(layer.input.scale, float(s), layer.output.scale) for s in scales]
         layer.multiplier = np.array([p[0] for p in pairs], np.int32)
         layer.shift = np.array([p[1] for p in pairs], np.int32)
+        if int(layer.shift.max()) > 30:
+            # TFLM would compute x * (1 << shift) with shift >= 31: undefined in C. No sane model gets here.
+            self.fail(self.where, f"requantization scale {2.0 ** (int(layer.shift.max()) - 1):.3g} is too large "
+                      "(output scale tiny compared with input x weight scale); re-export the model")
 
     def _geometry(self, layer: Layer, opts, kh: int, kw: int, dilation=True):
         pad = {0: "SAME", 1: "VALID"}.get(opts.Padding())
