@@ -99,14 +99,9 @@ def sat(x, bits):
 def bit_length(x: np.ndarray) -> np.ndarray:
     """Exact bit length of non-negative int64 values (0 -> 0)."""
     x = np.asarray(x, dtype=np.int64)
-    e = np.zeros(x.shape, dtype=np.int64)
-    pos = x > 0
-    f = np.floor(np.log2(np.where(pos, x, 1).astype(np.float64))).astype(np.int64)
-    f = np.clip(f, 0, 62)
-    # float rounding may be off by one near powers of two: correct exactly
-    f = np.where((np.left_shift(np.int64(1), f) > x) & pos, f - 1, f)
-    f = np.where((f < 62) & (np.left_shift(np.int64(1), f + 1) <= x) & pos, f + 1, f)
-    return np.where(pos, f + 1, e)
+    e = np.frexp(x.astype(np.float64))[1].astype(np.int64)   # exact unless rounding reached 2^e
+    e = np.minimum(e, 63)                                     # x < 2^63
+    return np.where((e > 0) & (np.left_shift(np.int64(1), np.maximum(e - 1, 0)) > x), e - 1, e)
 
 
 def log2_q10(x: np.ndarray) -> np.ndarray:
@@ -147,57 +142,70 @@ def windowed(frames: np.ndarray) -> np.ndarray:
     return sat((frames * T.window() + (1 << (T.WIN_FRAC - 1))) >> T.WIN_FRAC, 16)
 
 
-def fft_fixed(xw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Unscaled radix-2 DIT FFT of (..., 480) int -> re, im (..., 257), 24-bit saturating.
+def fft_fixed(xw: np.ndarray, nbins: int = T.NBINS) -> tuple[np.ndarray, np.ndarray]:
+    """Unscaled radix-2 DIT FFT of (..., 480) int -> re, im (..., nbins) (bins 0..nbins-1).
 
     Butterfly (stage s, twiddle W = W_512^(j * 256 / 2^s), Q15):
         tr = (br*Wr - bi*Wi + 2^14) >> 15 ; ti = (br*Wi + bi*Wr + 2^14) >> 15
         a' = sat24(a + t) ; b' = sat24(a - t)
-    Computed in float64 for speed: every intermediate is an integer below 2^41, so float64 is exact
-    and floor((v + 2^14) / 2^15) equals the integer shift."""
+    This is the fast path: float64 is exact here (every intermediate is an integer below 2^41, and
+    floor((v + 2^14) / 2^15) equals the integer shift); stages 0 and 1 (W = 1, -i, real input) are one
+    exact radix-4 pass; with nbins <= 128 the last two stages compute only the outputs those bins need.
+    sat24 never acts: |partial DFT| <= sum|xw| <= 32768*240*(1+2e-4) + 9 < 2^23 (docs/frontend.md);
+    fft_fixed_int keeps the saturation and the tests check both are equal."""
     shp = xw.shape[:-1]
     n = int(np.prod(shp, dtype=np.int64)) if shp else 1
     x = np.zeros((T.NFFT, n))
     x[:T.WIN] = np.asarray(xw, dtype=np.float64).reshape(n, T.WIN).T
-    re = x[T.bitrev()]
-    im = np.zeros_like(re)
+    x = x[T.bitrev()].reshape(T.NFFT // 4, 4, n)
+    # stages 0 + 1 on real data: a = x0 +- x1, b = x2 +- x3; out = a0 + b0, a1 - i b1, a0 - b0, a1 + i b1
+    a0, a1 = x[:, 0] + x[:, 1], x[:, 0] - x[:, 1]
+    b0, b1 = x[:, 2] + x[:, 3], x[:, 2] - x[:, 3]
+    re = np.empty((T.NFFT // 4, 4, n))
+    im = np.zeros((T.NFFT // 4, 4, n))
+    re[:, 0] = a0 + b0
+    re[:, 1] = a1
+    re[:, 2] = a0 - b0
+    re[:, 3] = a1
+    np.negative(b1, out=im[:, 1])
+    im[:, 3] = b1
+    re = re.reshape(T.NFFT, n)
+    im = im.reshape(T.NFFT, n)
     ore, oim = np.empty_like(re), np.empty_like(im)
     tw_re, tw_im = T.twiddles()
     inv = 1.0 / (1 << T.TW_FRAC)
     hr = float(1 << (T.TW_FRAC - 1))
-    for s in range(T.FFT_STAGES):
+    prune = nbins <= T.NFFT // 4
+    for s in range(2, T.FFT_STAGES):
         half = 1 << s
         g = T.NFFT // (2 * half)
+        last = s == T.FFT_STAGES - 1
+        m = nbins if (prune and last) else half
         r = re.reshape(g, 2, half, n)
         i = im.reshape(g, 2, half, n)
-        ar, ai, br, bi = r[:, 0], i[:, 0], r[:, 1], i[:, 1]
+        ar, ai, br, bi = r[:, 0, :m], i[:, 0, :m], r[:, 1, :m], i[:, 1, :m]
+        wr = tw_re[np.arange(m) * g].astype(np.float64)[:, None]
+        wi = tw_im[np.arange(m) * g].astype(np.float64)[:, None]
+        tr = br * wr
+        tr -= bi * wi
+        tr += hr
+        tr *= inv
+        np.floor(tr, out=tr)
+        ti = br * wi
+        ti += bi * wr
+        ti += hr
+        ti *= inv
+        np.floor(ti, out=ti)
         o_r = ore.reshape(g, 2, half, n)
         o_i = oim.reshape(g, 2, half, n)
-        if s == 0:          # W = 1: exact
-            tr, ti = br, bi
-        elif s == 1:        # W = 1, -i: exact (t = b, t = -i b)
-            tr = np.concatenate([br[:, :1], bi[:, 1:]], axis=1)
-            ti = np.concatenate([bi[:, :1], -br[:, 1:]], axis=1)
-        else:
-            wr = tw_re[np.arange(half) * g].astype(np.float64)[:, None]
-            wi = tw_im[np.arange(half) * g].astype(np.float64)[:, None]
-            tr = br * wr
-            tr -= bi * wi
-            tr += hr
-            tr *= inv
-            np.floor(tr, out=tr)
-            ti = br * wi
-            ti += bi * wr
-            ti += hr
-            ti *= inv
-            np.floor(ti, out=ti)
-        # sat24 never acts here: |partial DFT| <= sum|xw| <= 32768*240*(1+2e-4) + 9 < 2^23
-        # (docs/frontend.md); fft_fixed_int keeps the saturation and the tests check equality.
-        np.add(ar, tr, out=o_r[:, 0]); np.subtract(ar, tr, out=o_r[:, 1])
-        np.add(ai, ti, out=o_i[:, 0]); np.subtract(ai, ti, out=o_i[:, 1])
+        np.add(ar, tr, out=o_r[:, 0, :m])
+        np.add(ai, ti, out=o_i[:, 0, :m])
+        if not (prune and s >= T.FFT_STAGES - 2):   # pruned: the '-' outputs feed no wanted bin
+            np.subtract(ar, tr, out=o_r[:, 1, :m])
+            np.subtract(ai, ti, out=o_i[:, 1, :m])
         re, ore, im, oim = ore, re, oim, im
-    re = re[:T.NBINS].T.astype(np.int64).reshape(shp + (T.NBINS,))
-    im = im[:T.NBINS].T.astype(np.int64).reshape(shp + (T.NBINS,))
+    re = re[:nbins].T.astype(np.int64).reshape(shp + (nbins,))
+    im = im[:nbins].T.astype(np.int64).reshape(shp + (nbins,))
     return re, im
 
 
@@ -236,13 +244,13 @@ def fft_fixed_int(xw: np.ndarray, trace: dict | None = None) -> tuple[np.ndarray
 def mel_energy(audio: np.ndarray) -> np.ndarray:
     """(..., N) int16 -> (..., frames, 40) int64 mel energies E (= librosa mel power * 2^45)."""
     fr = frame_signal(audio)
-    re, im = fft_fixed(windowed(fr))
-    P = re * re + im * im
     W = T.mel_weights()
     nz = np.nonzero(W.any(0))[0]
     lo, hi = nz.min(), nz.max() + 1
+    re, im = fft_fixed(windowed(fr), nbins=hi)
+    P = re[..., lo:hi] * re[..., lo:hi] + im[..., lo:hi] * im[..., lo:hi]
     # integer matmul (exact in int64: E < 2^58)
-    return P[..., lo:hi] @ W[:, lo:hi].T
+    return P @ W[:, lo:hi].T
 
 
 def logmel_q(L: np.ndarray) -> np.ndarray:
