@@ -53,32 +53,35 @@ def load_tflite(path) -> Model:
     try:
         size = path.stat().st_size
     except OSError as err:
-        raise ModelError(f"{path}: cannot read the model file ({err.strerror or err}); check the path") from None
+        raise ModelError(one_line(f"{path}: cannot read the model file ({err.strerror or err}); check the path")) \
+            from None
     if size > MAX_FILE_BYTES:
-        raise ModelError(f"{path}: file is {size} bytes, over the {MAX_FILE_BYTES} byte limit for a KWS model; "
-                         "check that this is the right file")
+        raise ModelError(one_line(f"{path}: file is {size} bytes, over the {MAX_FILE_BYTES} byte limit for a KWS "
+                                  "model; check that this is the right file"))
     try:
         data = path.read_bytes()
     except OSError as err:
-        raise ModelError(f"{path}: cannot read the model file ({err.strerror or err}); check the path") from None
+        raise ModelError(one_line(f"{path}: cannot read the model file ({err.strerror or err}); check the path")) \
+            from None
     return load_tflite_bytes(data, source=str(path))
 
 
 def load_tflite_bytes(data: bytes, source: str = "<bytes>") -> Model:
     """Like :func:`load_tflite` on the bytes of a .tflite file."""
     if len(data) < 16 or data[4:8] != b"TFL3":
-        raise ModelError(f"{source}: not a TFLite flatbuffer (no 'TFL3' identifier; file truncated or corrupt); "
-                         "re-export it with training/export.py")
+        raise ModelError(one_line(f"{source}: not a TFLite flatbuffer (no 'TFL3' identifier; file truncated or "
+                                  "corrupt); re-export it with training/export.py"))
     try:
         return _Importer(data, source).run()
     except ModelError:
         raise
     except RecursionError:
-        raise ModelError(f"{source}: corrupt TFLite flatbuffer (nested too deep); re-export the model") from None
+        raise ModelError(one_line(f"{source}: corrupt TFLite flatbuffer (nested too deep); re-export the model")) \
+            from None
     except Exception as err:  # noqa: BLE001 - any parser failure on a corrupt file is a model error
-        msg = " ".join(str(err).split())[:120] or type(err).__name__
-        raise ModelError(f"{source}: corrupt or truncated TFLite flatbuffer ({type(err).__name__}: {msg}); "
-                         "re-export the model") from None
+        msg = one_line(str(err))[:120] or type(err).__name__
+        raise ModelError(one_line(f"{source}: corrupt or truncated TFLite flatbuffer ({type(err).__name__}: "
+                                  f"{msg}); re-export the model")) from None
 
 
 class _Importer:
@@ -91,7 +94,7 @@ class _Importer:
 
     # --- helpers -------------------------------------------------------------------------------------
     def fail(self, where: str, what: str):
-        raise ModelError(f"{self.source}: {where}: {what}")
+        raise ModelError(one_line(f"{self.source}: {where}: {what}"))
 
     def tensor(self, idx: int):
         if not 0 <= idx < self.n_tensors:
@@ -484,9 +487,15 @@ class _Importer:
         layer.shift = np.full(c, base_shift - sh, np.int32)
 
 
+def one_line(text: str) -> str:
+    """Collapse whitespace and replace control characters: error messages are exactly one line."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in " ".join(str(text).split()))
+    return text
+
+
 def _name(t) -> str:
     try:
         n = t.Name()
-        return n.decode("utf-8", errors="replace")[:80] if n else ""
+        return one_line(n.decode("utf-8", errors="replace")[:80]) if n else ""
     except Exception:  # noqa: BLE001 - a name is only used in messages
         return "?"

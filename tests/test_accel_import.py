@@ -208,7 +208,8 @@ def fuzz_one(data: bytes, limit_s: float = 5.0):
         load_tflite_bytes(data, source="fuzz")
         return "ok"
     except ModelError as err:
-        assert "\n" not in str(err)
+        msg = str(err)
+        assert "\n" not in msg and msg.isprintable(), repr(msg)
         return "refused"
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
