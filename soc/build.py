@@ -5,9 +5,10 @@
   python soc/build.py --board arty [--variant a7-100] [--build] [--load]
 
 Phases and what they cache (in --output-dir, default build/<board>):
-  gateware  LiteX SoC -> Verilog (+ Verilator model on sim). Skipped when the SoC's design sources and
-            options are unchanged: the firmware lives in the ROM's .init file, which the simulation
-            (and Vivado) read when they start, so a firmware-only change never re-verilates.
+  gateware  LiteX SoC -> Verilog (+ Verilator model on sim). Skipped when the options and the repo
+            modules the SoC imported are unchanged (recorded in .gateware-meta.json). The firmware
+            lives in the ROM's .init file, which the simulation (and Vivado) read when they start,
+            so a firmware-only change never re-verilates.
   firmware  firmware/ built with LiteX's generated headers for rv32im, written into the ROM .init.
   sim       obj_dir/Vsim, UART streamed to the terminal; ends when the firmware writes sim_finish
             and exits with the firmware's status (its "KWS_EXIT=<n>" line). --timeout bounds it.
@@ -33,9 +34,6 @@ if str(ROOT) not in sys.path:
 
 from boards import BOARDS  # noqa: E402
 
-# Sources that define the gateware: a change in any of them means a new Verilog/Verilator build.
-GATEWARE_SOURCES = ["soc/soc.py", "boards/*.py", "accel/hw/**/*.py", "accel/descriptor.py",
-                    "frontend/hw/**/*.py", "frontend/tables.py"]
 VERILATOR_LOCK = "/tmp/kws-verilator.lock"
 EXIT_MARK = "KWS_EXIT="
 EXIT_RE = re.compile(r"KWS_EXIT=(-?\d+)")
@@ -101,18 +99,31 @@ def check_tools(board_name):
 
 # Gateware -----------------------------------------------------------------------------------------
 
-def gateware_stamp(args, board):
+def gateware_stamp(args, board, sources):
+    """Hash of the options and of every repo source the SoC construction imported."""
     h = hashlib.sha256()
     import litex
     h.update(json.dumps({"board": board.name, "variant": getattr(board, "variant", None),
                          "sys_clk_freq": args.sys_clk_freq, "toolchain": args.toolchain,
-                         "litex": getattr(litex, "__version__", "") or str(Path(litex.__file__).parent)},
-                        sort_keys=True).encode())
-    for pattern in GATEWARE_SOURCES:
-        for f in sorted(ROOT.glob(pattern)):
-            h.update(str(f.relative_to(ROOT)).encode())
-            h.update(f.read_bytes())
+                         "litex": str(Path(litex.__file__).parent)}, sort_keys=True).encode())
+    for rel in sorted(sources):
+        f = ROOT / rel
+        h.update(rel.encode())
+        h.update(f.read_bytes() if f.exists() else b"<missing>")
     return h.hexdigest()[:16]
+
+
+def _repo_modules():
+    """Repo Python files currently imported (the gateware's design sources), build.py excluded."""
+    files = set()
+    for mod in list(sys.modules.values()):
+        f = getattr(mod, "__file__", None)
+        if not f:
+            continue
+        p = Path(f).resolve()
+        if p.is_relative_to(ROOT) and ".venv" not in p.parts and p != Path(__file__).resolve():
+            files.add(str(p.relative_to(ROOT)))
+    return sorted(files)
 
 
 def build_gateware(args, board, out):
@@ -135,7 +146,8 @@ def build_gateware(args, board, out):
     soc = _quiet_call(generate, args.verbose, out / "gateware.log")
     meta = {"build_name": "sim" if board.name == "sim" else soc.platform.name,
             "rom_size": soc.integrated_rom_size,
-            "rom_base": soc.mem_map.get("rom", 0)}
+            "rom_base": soc.mem_map.get("rom", 0),
+            "sources": _repo_modules()}
     if board.name == "sim":
         gw = out / "gateware"
         log("verilating the SoC (one-time per design change)...")
@@ -356,17 +368,17 @@ def run(args):
     t0 = time.time()
     stamp_file = out / ".gateware-stamp"
     meta_file = out / ".gateware-meta.json"
-    stamp = gateware_stamp(args, board)
-    ready = (stamp_file.exists() and stamp_file.read_text() == stamp and meta_file.exists()
+    meta = json.loads(meta_file.read_text()) if meta_file.exists() else None
+    ready = (meta is not None and stamp_file.exists()
+             and stamp_file.read_text() == gateware_stamp(args, board, meta.get("sources", []))
              and (board.name != "sim" or (out / "gateware" / "obj_dir" / "Vsim").exists()))
     if ready and not args.rebuild_gateware:
-        meta = json.loads(meta_file.read_text())
         log("gateware: up to date (design sources unchanged), reusing it")
     else:
         stamp_file.unlink(missing_ok=True)
         meta = build_gateware(args, board, out)
         meta_file.write_text(json.dumps(meta))
-        stamp_file.write_text(stamp)
+        stamp_file.write_text(gateware_stamp(args, board, meta["sources"]))
     times["gateware"] = time.time() - t0
 
     t0 = time.time()

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Set everything up (idempotent) and run the main job in the Verilator SoC simulation.
+# Extra arguments go to soc/build.py (e.g. --verbose).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+bash scripts/setup.sh
+exec .venv/bin/python soc/build.py --board sim "$@"

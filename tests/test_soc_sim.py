@@ -1,0 +1,101 @@
+"""The real SoC in Verilator running our firmware: known answers, exit status, caching, bad input."""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = [sys.executable, str(ROOT / "soc" / "build.py")]
+
+
+def build(*args, env=None, timeout=900):
+    r = subprocess.run(BUILD + list(args), cwd=ROOT, capture_output=True, text=True, env=env,
+                       timeout=timeout)
+    print(r.stdout[-3000:])
+    print(r.stderr[-3000:], file=sys.stderr)
+    return r
+
+
+@pytest.fixture(scope="module")
+def sim_built():
+    """Build the sim SoC once (cached in build/sim; the first build verilates, ~1-2 minutes)."""
+    r = build("--board", "sim", "--no-run")
+    assert r.returncode == 0, r.stderr
+    return ROOT / "build" / "sim"
+
+
+def test_selftest_known_answer(sim_built):
+    from soc.build import selftest_table
+    data, crc, mac = selftest_table()
+    r = build("--board", "sim", "--timeout", "120")
+    assert r.returncode == 0, r.stderr
+    m = re.search(r"selftest: (\d+) bytes crc32=0x([0-9a-f]{8}) expected=0x[0-9a-f]{8} mac=(-?\d+)", r.stdout)
+    assert m, "firmware printed no selftest line"
+    assert int(m.group(1)) == len(data)
+    assert int(m.group(2), 16) == crc          # computed by the CPU, checked against the host's zlib
+    assert int(m.group(3)) == mac              # exercises rv32im's hardware multiplier
+    assert "selftest: PASS" in r.stdout
+    assert "firmware exit status: 0" in r.stdout
+
+
+def test_firmware_failure_is_exit_status(sim_built):
+    r = build("--board", "sim", "--selftest-mode", "fail", "--timeout", "120")
+    assert "selftest: FAIL" in r.stdout
+    assert r.returncode == 1
+
+
+def test_hung_firmware_times_out(sim_built):
+    r = build("--board", "sim", "--selftest-mode", "hang", "--timeout", "8")
+    assert r.returncode == 2
+    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: firmware did not finish within 8 s")
+
+
+def test_firmware_change_does_not_reverilate(sim_built, tmp_path):
+    vsim = sim_built / "gateware" / "obj_dir" / "Vsim"
+    before = vsim.stat().st_mtime_ns
+    # A firmware-only change (different compile-time defines -> different image) ...
+    r = build("--board", "sim", "--selftest-mode", "fail", "--timeout", "120")
+    assert r.returncode == 1
+    r = build("--board", "sim", "--timeout", "120")
+    assert r.returncode == 0
+    assert "gateware: up to date" in r.stdout
+    assert vsim.stat().st_mtime_ns == before   # ... ran on the same Verilator model
+    rom = (sim_built / "gateware" / "sim_rom.init").read_text().split()
+    fw = (sim_built / "firmware" / "firmware.bin").read_bytes()
+    assert int(rom[0], 16) == int.from_bytes(fw[:4], "little") and len(rom) == (len(fw) + 3) // 4
+
+
+def test_unknown_board_is_one_line():
+    r = build("--board", "nexys9")
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "unknown board 'nexys9'" in r.stderr
+
+
+def test_missing_toolchain_is_one_line(tmp_path):
+    (tmp_path / "python3").symlink_to(sys.executable)
+    env = dict(os.environ, PATH=str(tmp_path))
+    r = build("--board", "sim", env=env)
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0
+    assert "missing toolchain" in r.stderr and "verilator" in r.stderr and "scripts/setup.sh" in r.stderr
+
+
+def test_arty_project_without_vivado(tmp_path):
+    out = tmp_path / "arty"
+    r = build("--board", "arty", "--output-dir", str(out))
+    assert r.returncode == 0, r.stderr
+    gw = out / "gateware"
+    for name in ("digilent_arty.v", "digilent_arty.xdc", "digilent_arty.tcl", "digilent_arty_rom.init"):
+        assert (gw / name).exists() and name in r.stdout
+    fw = (out / "firmware" / "firmware.bin").read_bytes()
+    rom = (gw / "digilent_arty_rom.init").read_text().split()
+    assert len(rom) == (len(fw) + 3) // 4 and int(rom[1], 16) == int.from_bytes(fw[4:8], "little")
+    assert "xc7a35t" in (gw / "digilent_arty.tcl").read_text()
+    if not any((Path(p) / "vivado").exists() for p in os.environ["PATH"].split(os.pathsep)):
+        r = build("--board", "arty", "--output-dir", str(out), "--build")
+        assert r.returncode == 2
+        assert r.stderr.strip().count("\n") == 0 and "vivado" in r.stderr
