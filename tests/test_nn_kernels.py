@@ -1,6 +1,8 @@
 """C int8 kernels (firmware/nn, native build) vs the golden model: primitives, random layers, whole zoo models."""
 import ctypes
 import fcntl
+import importlib.util
+import shutil
 import subprocess
 from ctypes import POINTER, c_int8, c_int32
 from pathlib import Path
@@ -63,30 +65,23 @@ def _ptr(arr, ctype):
     return arr.ctypes.data_as(POINTER(ctype)) if arr is not None else None
 
 
+def _load_nn_table():
+    spec = importlib.util.spec_from_file_location("nn_table", ROOT / "firmware" / "nn" / "nn_table.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+nn_table = _load_nn_table()
+
+
 def layer_to_c(layer: Layer):
-    """(NnLayer, keep-alive arrays) for an IR layer — the same mapping the firmware table uses."""
-    keep = []
-
-    def arr(a, dtype):
-        if a is None:
-            return None
-        a = np.ascontiguousarray(a, dtype=dtype)
-        keep.append(a)
-        return a
-
-    (ih, iw, ic), (oh, ow, oc) = _hwc(layer.input.shape), _hwc(layer.output.shape)
-    s = NnLayer(op=OPS.index(layer.op), in_h=ih, in_w=iw, in_c=ic, out_h=oh, out_w=ow, out_c=oc,
-                k_h=layer.kernel[0], k_w=layer.kernel[1], s_h=layer.stride[0], s_w=layer.stride[1],
-                pad_t=layer.pad[0], pad_l=layer.pad[1], in_zp=layer.input.zero_point,
-                out_zp=layer.output.zero_point, act_min=layer.act_min, act_max=layer.act_max)
-    s.weights = _ptr(arr(layer.weights, np.int8), c_int8)
-    s.bias = _ptr(arr(layer.bias, np.int32), c_int32)
-    s.mult = _ptr(arr(layer.multiplier, np.int32), c_int32)
-    s.shift = _ptr(arr(layer.shift, np.int32), c_int32)
-    if layer.op == "SOFTMAX":
-        s.sm_mult = layer.softmax["input_multiplier"]
-        s.sm_shift = layer.softmax["input_left_shift"]
-        s.sm_diff_min = layer.softmax["diff_min"]
+    """(NnLayer, keep-alive arrays) for an IR layer, via nn_table.layer_fields (the firmware's mapping)."""
+    d = nn_table.layer_fields(layer)
+    s = NnLayer(**{k: v for k, v in d["fields"].items()})
+    keep = [a for a in d["arrays"].values() if a is not None]
+    for key, ctype in (("weights", c_int8), ("bias", c_int32), ("mult", c_int32), ("shift", c_int32)):
+        setattr(s, key, _ptr(d["arrays"][key], ctype))
     return s, keep
 
 
@@ -256,9 +251,33 @@ def test_zoo_models_c_vs_golden_every_tensor(lib, name, seed):
     assert rc == -3 and bad.value == 0
 
 
+@pytest.mark.parametrize("name", ["mlperf", "mean", "maxpool"])
+def test_generated_table_runs_natively(name, tmp_path, seed):
+    """nn_table.py's C table + kernels + host driver, as a real executable, equals the golden model."""
+    model = load_tflite(zoo_model(name))
+    src = tmp_path / "kws_model.c"
+    src.write_text(nn_table.emit_c(model, "kws"))
+    nn = ROOT / "firmware" / "nn"
+    exe = tmp_path / "kwsrun"
+    r = subprocess.run(["cc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", f"-I{nn}", str(nn / "nn_main_host.c"),
+                        str(src), *(str(nn / f) for f in ("nn_quant.c", "nn_kernels.c", "nn_softmax.c",
+                                                          "nn_model.c")), "-o", str(exe)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    x = np.random.default_rng(seed).integers(-128, 128, (50,) + tuple(model.input.shape), dtype=np.int8)
+    r = subprocess.run([str(exe)], input=x.tobytes(), capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    y = np.frombuffer(r.stdout, np.int8).reshape((50,) + tuple(model.output.shape))
+    assert np.array_equal(y, golden.run(model, x))
+    if shutil.which("riscv64-unknown-elf-gcc"):
+        r = subprocess.run(["riscv64-unknown-elf-gcc", "-std=c99", "-march=rv32im", "-mabi=ilp32", "-O2", "-Wall",
+                            "-Werror", "-ffreestanding", f"-I{nn}", "-c", str(src), "-o", str(tmp_path / "m.o")],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+
+
 def test_rv32im_compile():
     """The kernels build for the SoC's CPU (skipped when the cross compiler is missing)."""
-    import shutil
     if shutil.which("riscv64-unknown-elf-gcc") is None:
         pytest.skip("riscv64-unknown-elf-gcc not installed")
     (ROOT / "build" / "nn").mkdir(parents=True, exist_ok=True)
