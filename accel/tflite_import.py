@@ -238,6 +238,10 @@ class _Importer:
             if name == "CUSTOM":
                 cname = oc.CustomCode()
                 name = f"CUSTOM({cname.decode(errors='replace') if cname else '?'})"
+            if name in ("QUANTIZE", "DEQUANTIZE"):
+                self.fail(f"layer {i} ({name})", "the model has a float input/output interface (QUANTIZE/DEQUANTIZE "
+                          "ops); export with int8 input and output (inference_input_type = inference_output_type "
+                          "= tf.int8, as training/export.py export_int8 does)")
             if name not in SUPPORTED:
                 self.fail(f"layer {i} ({name})", f"unsupported op {name}; supported: {', '.join(SUPPORTED)} "
                           "- replace it in the Keras model (e.g. no ADD/residuals, ReLU/ReLU6 only) and re-export")

@@ -98,6 +98,7 @@ def test_valid_padding_and_strides():
 @pytest.mark.parametrize("name, words", [
     ("float", ["float", "int8", "export_int8"]),
     ("hybrid", ["float", "int8"]),
+    ("float_io", ["layer 0", "QUANTIZE", "tf.int8"]),
     ("tanh", ["layer 1", "TANH", "unsupported"]),
     ("add", ["layer 2", "ADD", "unsupported"]),
     ("depth_mult2", ["layer 1", "DEPTHWISE_CONV_2D", "depth multiplier 2"]),

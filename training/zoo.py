@@ -49,7 +49,7 @@ ZOO = {
 N_REPRESENTATIVE = 32
 
 # Models the importer must refuse (tests of its error messages): name -> builder in _bad_keras().
-BAD = ("float", "hybrid", "tanh", "add", "depth_mult2", "dilation2")
+BAD = ("float", "hybrid", "float_io", "tanh", "add", "depth_mult2", "dilation2")
 
 
 def zoo_names() -> list[str]:
@@ -123,7 +123,7 @@ def _bad_keras(name: str):
     from keras import layers
     inp = keras.Input((49, 10, 1), batch_size=1)
     quantize = True
-    if name in ("float", "hybrid"):
+    if name in ("float", "hybrid", "float_io"):
         x = layers.Conv2D(8, (3, 3), padding="same", activation="relu")(inp)
         quantize = name
     elif name == "tanh":
@@ -147,7 +147,7 @@ def _bad_keras(name: str):
 
 def bad_model(name: str) -> Path:
     """Path of a cached .tflite that the importer must refuse (see BAD): float, hybrid (dynamic-range),
-    tanh activation, ADD (residual), depth multiplier 2, dilation 2."""
+    float_io (int8 inside, float interface), tanh activation, ADD (residual), depth multiplier 2, dilation 2."""
     if name not in BAD:
         raise KeyError(f"unknown bad model {name!r}; known: {', '.join(BAD)}")
     key = f"bad|{name}|{ZOO_VERSION}|tf={_tf_version()}"
@@ -171,6 +171,12 @@ def bad_model(name: str) -> Path:
             data = rng.normal(0.0, 1.0, (8, 49, 10, 1)).astype(np.float32)
             if quantize == "float":
                 flat = convert_int8(model, data, quantize=False)
+            elif quantize == "float_io":     # int8 inside, float32 interface: QUANTIZE/DEQUANTIZE ops
+                converter = tf.lite.TFLiteConverter.from_keras_model(model)
+                converter.optimizations = [tf.lite.Optimize.DEFAULT]
+                converter.representative_dataset = lambda: ([d[None]] for d in data)
+                converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+                flat = converter.convert()
             elif quantize == "hybrid":
                 converter = tf.lite.TFLiteConverter.from_keras_model(model)
                 converter.optimizations = [tf.lite.Optimize.DEFAULT]   # weights only: dynamic range
