@@ -19,13 +19,14 @@ from keras import layers
 def build_dscnn(input_shape=(49, 10, 1), num_classes=12, first_filters=64, first_kernel=(10, 4),
                 first_stride=(2, 2), blocks=4, block_filters=64, dw_kernel=(3, 3), dw_strides=None,
                 padding="same", pool="avg", batch_size=None, dropout=0.0, name="dscnn",
-                pre_pool=None) -> keras.Model:
+                pre_pool=None, relu_max=None) -> keras.Model:
     """Build a DS-CNN. ``pool``: "avg" (AVERAGE_POOL_2D), "max" (MAX_POOL_2D) or "mean"
     (GlobalAveragePooling2D, which converts to MEAN). ``dw_strides`` is a list (one entry per block, int or (sh, sw)); default 1.
 
     ``block_filters`` may be an int (all blocks) or a list with one entry per block.
     ``pre_pool`` = (kind "avg"|"max", pool_size, strides, padding) inserts a pooling layer after the first
     convolution (test coverage of partial pooling windows at SAME borders); None (default) for none.
+    ``relu_max=6.0`` makes every ReLU a ReLU6 (fused as RELU6 by the converter).
     """
     if pool not in ("avg", "max", "mean"):
         raise ValueError(f"pool must be 'avg', 'max' or 'mean', not {pool!r}")
@@ -42,7 +43,7 @@ def build_dscnn(input_shape=(49, 10, 1), num_classes=12, first_filters=64, first
     x = layers.Conv2D(first_filters, tuple(first_kernel), strides=tuple(first_stride), padding=padding,
                       use_bias=False, name="conv0")(inp)
     x = layers.BatchNormalization(name="conv0_bn")(x)
-    x = layers.ReLU(name="conv0_relu")(x)
+    x = layers.ReLU(max_value=relu_max, name="conv0_relu")(x)
     if pre_pool is not None:
         kind, size, strides, pad = pre_pool
         cls = layers.AveragePooling2D if kind == "avg" else layers.MaxPooling2D
@@ -53,10 +54,10 @@ def build_dscnn(input_shape=(49, 10, 1), num_classes=12, first_filters=64, first
         x = layers.DepthwiseConv2D(tuple(dw_kernel), strides=dw_strides[i], padding=padding, use_bias=False,
                                    name=f"dw{i + 1}")(x)
         x = layers.BatchNormalization(name=f"dw{i + 1}_bn")(x)
-        x = layers.ReLU(name=f"dw{i + 1}_relu")(x)
+        x = layers.ReLU(max_value=relu_max, name=f"dw{i + 1}_relu")(x)
         x = layers.Conv2D(block_filters[i], (1, 1), padding="same", use_bias=False, name=f"pw{i + 1}")(x)
         x = layers.BatchNormalization(name=f"pw{i + 1}_bn")(x)
-        x = layers.ReLU(name=f"pw{i + 1}_relu")(x)
+        x = layers.ReLU(max_value=relu_max, name=f"pw{i + 1}_relu")(x)
     if dropout:
         x = layers.Dropout(dropout, name="pool_drop")(x)
     pool_size = tuple(int(d) for d in x.shape[1:3])

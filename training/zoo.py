@@ -41,6 +41,8 @@ ZOO = {
                           pre_pool=("avg", (3, 3), (2, 2), "same")), 10),
     # GlobalAveragePooling2D -> MEAN over H, W (common in users' models).
     "mean": (dict(first_filters=32, block_filters=32, blocks=2, pool="mean"), 8),
+    # ReLU6 everywhere: fused RELU6 activation ranges.
+    "relu6": (dict(first_filters=24, block_filters=24, blocks=2, relu_max=6.0), 11),
     # 5x5 depthwise kernels and a 40-bin (log-mel) input.
     "dw5x5": (dict(input_shape=(49, 40, 1), first_filters=32, first_kernel=(10, 8), first_stride=(2, 4),
                    block_filters=32, blocks=2, dw_kernel=(5, 5)), 9),
