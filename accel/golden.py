@@ -124,13 +124,18 @@ def depthwise_conv_2d(layer: Layer, x):
 
 def average_pool_2d(layer: Layer, x):
     """reference_integer_ops::AveragePool: raw int8 sum over in-bounds taps, (sum +/- n/2) / n truncated."""
-    xp = _padded(layer, x, 0)
-    ones = _padded(layer, np.ones((1,) + x.shape[1:3] + (1,), np.int64), 0)
-    acc = 0
-    cnt = 0
-    for (_, _, v), (_, _, c) in zip(_taps(xp, layer), _taps(ones, layer)):
-        acc = acc + v
-        cnt = cnt + c
+    if tuple(layer.output.shape[:2]) == (1, 1) and tuple(layer.kernel) == tuple(x.shape[1:3]) \
+            and not any(layer.pad):
+        acc = x.astype(np.int64).sum(axis=(1, 2), keepdims=True)      # whole-map pool (the DS-CNN's)
+        cnt = x.shape[1] * x.shape[2]
+    else:
+        xp = _padded(layer, x, 0)
+        ones = _padded(layer, np.ones((1,) + x.shape[1:3] + (1,), np.int64), 0)
+        acc = 0
+        cnt = 0
+        for (_, _, v), (_, _, c) in zip(_taps(xp, layer), _taps(ones, layer)):
+            acc = acc + v
+            cnt = cnt + c
     q = np.where(acc > 0, acc + cnt // 2, acc - cnt // 2)
     out = np.sign(q) * (np.abs(q) // cnt)          # C division truncates toward zero
     return np.clip(out, layer.act_min, layer.act_max).astype(np.int8)
