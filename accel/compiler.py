@@ -153,11 +153,18 @@ def _dw_desc(b: _Builder, layer: Layer, geo: dict, in_zp: int, out_zp: int, wind
         raise ModelError(f"layer {layer.index} (DEPTHWISE_CONV_2D): depth multiplier != 1 is not supported")
     g = groups(c)
     t = kh * kw
-    tw = (t + 7) // 8
-    wt = np.zeros((t, g * 8), np.int16)
-    wt[:, :c] = layer.weights.reshape(t, c)
-    wt = np.concatenate([wt, np.zeros((tw * 8 - t, g * 8), np.int16)])
-    # word (grp, j): byte r*8 + col = weight of tap j*8+col, channel grp*8+r
+    if window:
+        # 9 window positions p = 3*y + x; the kernel sits in rows 0..kh-1, columns 3-kw..2.
+        wt = np.zeros((16, g * 8), np.int16)
+        for ky in range(kh):
+            for kx in range(kw):
+                wt[3 * ky + 3 - kw + kx, :c] = layer.weights[ky, kx]
+        tw = 2
+    else:
+        tw = (t + 7) // 8
+        wt = np.zeros((tw * 8, g * 8), np.int16)
+        wt[:t, :c] = layer.weights.reshape(t, c)
+    # word (grp, j): byte r*8 + col = weight of tap (or window position) j*8+col, channel grp*8+r
     words = wt.reshape(tw, 8, g, 8).transpose(2, 0, 3, 1).reshape(g * tw, 64)
     w_base, w_size = b.add_weights(words.astype(np.int8).view(np.uint8))
     q_base, q_size = b.add_quant(layer.bias, layer.multiplier, layer.shift, g * 8)

@@ -15,8 +15,8 @@ class AccelConfig:
     rq_lanes: int = 4        # requant lanes (channels requantized per cycle); must divide rows
     act_depth: int = 1024    # words of 8 bytes in EACH of the two ping-pong activation memories
     w_depth: int = 512       # weight words of rows*cols bytes
-    q_depth: int = 128       # quant words (rq_lanes channels of bias, multiplier, shift)
-    tap_depth: int = 256     # tap-buffer words (of 8 taps) per half (double buffered)
+    q_depth: int = 256       # quant words (rq_lanes channels of bias, multiplier, shift)
+    tap_depth: int = 512     # tap-buffer words (of 8 taps) per half (double buffered)
     desc_depth: int = 512    # 32-bit words of descriptor memory
 
     def __post_init__(self):
@@ -43,5 +43,5 @@ class AccelConfig:
 
 DEFAULT = AccelConfig()
 # A larger core for wider models (same RTL, deeper memories).
-LARGE = AccelConfig(act_depth=4096, w_depth=2048, q_depth=256, tap_depth=256, desc_depth=1024)
+LARGE = AccelConfig(act_depth=4096, w_depth=2048, q_depth=256, tap_depth=1024, desc_depth=1024)
 CONFIGS = (DEFAULT, LARGE)

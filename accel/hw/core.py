@@ -8,11 +8,12 @@ word), 2 quant (16-word stride per quant word, 3 words per channel: bias, multip
 Control: ``start`` (pulse), ``desc_base`` (word address of the first descriptor), ``n_layers``
 (0 = run to END). Status: ``busy``, ``done``, ``error``, performance counters.
 """
-from migen import Array, Cat, If, Memory, Module, Mux, Signal
+from migen import Array, C, Cat, If, Memory, Module, Mux, Signal
 
 from accel import descriptor as D
 from accel.hw.compute import ComputeUnit
 from accel.hw.config import DEFAULT, AccelConfig
+from accel.hw.dwwindow import DwWindow
 from accel.hw.mac_array import MacArray
 from accel.hw.post import POOL_CYCLES, Post
 from accel.hw.sequencer import Sequencer
@@ -69,6 +70,8 @@ class AccelCore(Module):
         self.submodules.gen = gen
         comp = ComputeUnit(d, gen, aw=aw, tdw=tdw, wa=wa, qa=qa, rqc=rqc, pool_minc=POOL_CYCLES)
         self.submodules.comp = comp
+        dww = DwWindow(d, aw=aw, wa=wa, qa=qa, rqc=rqc)
+        self.submodules.dww = dww
         meta_w = aw + qa + 16
         mac = MacArray(cfg.rows, cfg.cols, meta_width=meta_w)
         self.submodules.mac = mac
@@ -76,6 +79,7 @@ class AccelCore(Module):
         self.submodules.post = post
 
         op = d["op"]
+        dwin = (op == D.OP_DW) & d["flags"][1]
         is_pool = (op == D.OP_AVGPOOL) | (op == D.OP_MAXPOOL)
         full = Signal(2)
         self.sync += If(seq.unit_start, full.eq(0)).Else(full.eq((full | gen.set_full) & ~comp.clr_full))
@@ -83,9 +87,10 @@ class AccelCore(Module):
             seq.start.eq(self.start), seq.desc_base.eq(self.desc_base), seq.n_layers.eq(self.n_layers),
             self.busy.eq(seq.busy), self.done.eq(seq.done), self.error.eq(seq.error),
             self.layers.eq(seq.layers),
-            gen.start.eq(seq.unit_start), comp.start.eq(seq.unit_start),
+            gen.start.eq(seq.unit_start & ~dwin), comp.start.eq(seq.unit_start & ~dwin),
+            dww.start.eq(seq.unit_start & dwin),
             gen.full.eq(full), comp.full.eq(full), comp.gen_done.eq(gen.done),
-            seq.unit_done.eq(comp.done & ~mac.busy & ~post.busy),
+            seq.unit_done.eq(Mux(dwin, dww.done, comp.done) & ~mac.busy & ~post.busy),
             seq.dr_dat.eq(pd_r.dat_r),
             # tap buffer
             pt_w.adr.eq(gen.tw_adr), pt_w.dat_w.eq(gen.tw_dat), pt_w.we.eq(gen.tw_we),
@@ -93,10 +98,13 @@ class AccelCore(Module):
             # MAC array
             [mac.taps[c].eq(pt_r.dat_r[9 * c:9 * c + 9]) for c in range(cfg.cols)],
             mac.w.eq(pw_r.dat_r),
-            mac.col_mode.eq(op != D.OP_CONV), mac.diag_mode.eq(0), mac.col_sel.eq(comp.col_sel),
+            mac.col_mode.eq(op != D.OP_CONV), mac.diag_mode.eq(dwin), mac.col_sel.eq(comp.col_sel),
             mac.ones.eq(is_pool), mac.maxmode.eq(op == D.OP_MAXPOOL),
-            mac.valid.eq(comp.valid), mac.first.eq(comp.first), mac.last.eq(comp.last),
-            mac.meta.eq(Cat(comp.oaddr, comp.qaddr, comp.n)),
+            [mac.diag[c][r].eq(dww.diag[c][r]) for c in range(8) for r in range(8)],
+            If(dwin, mac.valid.eq(dww.valid), mac.first.eq(dww.first), mac.last.eq(dww.last),
+               mac.meta.eq(Cat(dww.oaddr, dww.qaddr, C(0, 16)))
+            ).Else(mac.valid.eq(comp.valid), mac.first.eq(comp.first), mac.last.eq(comp.last),
+               mac.meta.eq(Cat(comp.oaddr, comp.qaddr, comp.n))),
             # post
             post.res_valid.eq(mac.res_valid),
             [post.res[r].eq(mac.res[r]) for r in range(cfg.rows)],
@@ -119,7 +127,7 @@ class AccelCore(Module):
         # weights: 16 x 32-bit per word
         self.comb += [pw_w.adr.eq(sub[4:]), pw_w.dat_w.eq(Cat(*[self.bus_dat_w] * 16)),
                       pw_w.we.eq(Mux(hw & (region == 1), 1 << sub[:4], 0)),
-                      pw_r.adr.eq(Mux(eng, comp.wr_adr, sub[4:]))]
+                      pw_r.adr.eq(Mux(eng, Mux(dwin, dww.wr_adr, comp.wr_adr), sub[4:]))]
         # quant: 16-word stride, 3*Q words used
         self.comb += [pq_w.adr.eq(sub[4:]), pq_w.dat_w.eq(Cat(*[self.bus_dat_w] * (3 * Q))),
                       pq_w.we.eq(Mux(hw & (region == 2) & (sub[:4] < 3 * Q), 1 << sub[:4], 0)),
@@ -132,9 +140,10 @@ class AccelCore(Module):
                 If(eng_w, w_.adr.eq(post.w_adr), w_.dat_w.eq(post.w_dat), w_.we.eq(Mux(post.w_we, 3, 0))
                 ).Else(w_.adr.eq(sub[1:]), w_.dat_w.eq(Cat(self.bus_dat_w, self.bus_dat_w)),
                        w_.we.eq(Mux(hw & (region == 3 + i), 1 << sub[0], 0))),
-                r_.adr.eq(Mux(eng, gen.rd_adr, sub[1:])),
+                r_.adr.eq(Mux(eng, Mux(dwin, dww.rd_adr, gen.rd_adr), sub[1:])),
             ]
         self.comb += gen.rd_dat.eq(Mux(d["src"], pa[1][1].dat_r, pa[0][1].dat_r))
+        self.comb += dww.rd_dat.eq(gen.rd_dat)
         # host read data (registered selectors, 1-cycle latency)
         r_region = Signal(3)
         r_sub = Signal(REGION_BITS)
@@ -158,8 +167,8 @@ class AccelCore(Module):
                 If(seq.busy, c["cyc_busy"].eq(c["cyc_busy"] + 1)),
                 If(mac.valid & (op == D.OP_CONV), c["cyc_mac_gemm"].eq(c["cyc_mac_gemm"] + 1)),
                 If(mac.valid & (op != D.OP_CONV), c["cyc_mac_dw"].eq(c["cyc_mac_dw"] + 1)),
-                If(run & gen.stall, c["cyc_gen_stall"].eq(c["cyc_gen_stall"] + 1)),
-                If(run & comp.stall, c["cyc_comp_stall"].eq(c["cyc_comp_stall"] + 1)),
-                If(run & gen.active, c["cyc_gen_active"].eq(c["cyc_gen_active"] + 1)),
+                If(run & (gen.stall | dww.stall), c["cyc_gen_stall"].eq(c["cyc_gen_stall"] + 1)),
+                If(run & ~dwin & comp.stall, c["cyc_comp_stall"].eq(c["cyc_comp_stall"] + 1)),
+                If(run & (gen.active | dww.active), c["cyc_gen_active"].eq(c["cyc_gen_active"] + 1)),
             )
         ]

@@ -52,9 +52,13 @@ def run_desc(d: dict, mem: list, weights: np.ndarray, quant: np.ndarray, lanes: 
                 out[oy, ox] = wrap_int32(wmat @ t)
             elif op == D.OP_DW:
                 taps = win.reshape(kh * kw, ig * 8)
-                tw = (kh * kw + 7) // 8
+                tw = 2 if d["flags"] & D.FLAG_DW_WINDOW else (kh * kw + 7) // 8
                 w = weights[d["w_base"]:d["w_base"] + ig * tw].view(np.int8).astype(np.int64)
-                wt = w.reshape(ig, tw, 8, 8).transpose(1, 3, 0, 2).reshape(tw * 8, ig * 8)[:kh * kw]
+                wt = w.reshape(ig, tw, 8, 8).transpose(1, 3, 0, 2).reshape(tw * 8, ig * 8)
+                if d["flags"] & D.FLAG_DW_WINDOW:
+                    wt = wt[[3 * y + 3 - kw + x for y in range(kh) for x in range(kw)]]
+                else:
+                    wt = wt[:kh * kw]
                 out[oy, ox] = (taps * wt).sum(0)
             elif op == D.OP_AVGPOOL:
                 n = int(vwin.sum())

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build" / "accel_rtl"
 HARNESS = Path(__file__).resolve().parent / "harness" / "tb.cpp"
 LOCK = "/tmp/kws-verilator.lock"
-MAX_CYCLES = 50_000_000
+MAX_CYCLES = 5_000_000
 
 
 def _verilog_text(cfg: AccelConfig) -> str:

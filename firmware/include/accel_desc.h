@@ -59,15 +59,15 @@
 #define ACCEL_DESC_OG_BITS 8 /* unsigned: output channel groups of 8 (words per output pixel) */
 #define ACCEL_DESC_SH_WORD 3
 #define ACCEL_DESC_SH_LSB 0
-#define ACCEL_DESC_SH_BITS 4 /* unsigned: stride along H */
+#define ACCEL_DESC_SH_BITS 8 /* unsigned: stride along H */
 #define ACCEL_DESC_SW_WORD 3
-#define ACCEL_DESC_SW_LSB 4
-#define ACCEL_DESC_SW_BITS 4 /* unsigned: stride along W */
+#define ACCEL_DESC_SW_LSB 8
+#define ACCEL_DESC_SW_BITS 8 /* unsigned: stride along W */
 #define ACCEL_DESC_PT_WORD 3
-#define ACCEL_DESC_PT_LSB 8
+#define ACCEL_DESC_PT_LSB 16
 #define ACCEL_DESC_PT_BITS 8 /* unsigned: padding rows above the input */
 #define ACCEL_DESC_PL_WORD 3
-#define ACCEL_DESC_PL_LSB 16
+#define ACCEL_DESC_PL_LSB 24
 #define ACCEL_DESC_PL_BITS 8 /* unsigned: padding columns left of the input */
 #define ACCEL_DESC_CIN_WORD 4
 #define ACCEL_DESC_CIN_LSB 0
