@@ -43,7 +43,22 @@ def _geom(rng, h, w, kh, kw, sh, sw, padding):
     return (out_size(h, kh, sh, padding), out_size(w, kw, sw, padding)), (pt, pl, pb, pr)
 
 
-def random_layer_model(seed: int, kind: str | None = None, max_hw: int = 12) -> Model:
+def random_layer_model(seed: int, kind: str | None = None, max_hw: int = 12, config=None) -> Model:
+    """A random one-layer model that fits ``config`` (default core); redraws (seed, attempt) until it does."""
+    from accel.compiler import compile_model
+    from accel.hw.config import DEFAULT
+    from accel.ir import ModelError
+    for attempt in range(100):
+        m = _random_layer_model(seed * 100 + attempt if attempt else seed, kind, max_hw)
+        try:
+            compile_model(m, config or DEFAULT)
+            return m
+        except ModelError:
+            continue
+    raise RuntimeError(f"no fitting layer for seed {seed}")
+
+
+def _random_layer_model(seed: int, kind: str | None, max_hw: int) -> Model:
     rng = np.random.default_rng(seed)
     kind = kind or KINDS[int(rng.integers(len(KINDS)))]
     extreme = bool(rng.random() < 0.5)
