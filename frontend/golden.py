@@ -148,9 +148,10 @@ def fft_fixed(xw: np.ndarray, nbins: int = T.NBINS) -> tuple[np.ndarray, np.ndar
     Butterfly (stage s, twiddle W = W_512^(j * 256 / 2^s), Q15):
         tr = (br*Wr - bi*Wi + 2^14) >> 15 ; ti = (br*Wi + bi*Wr + 2^14) >> 15
         a' = sat24(a + t) ; b' = sat24(a - t)
-    This is the fast path: float64 is exact here (every intermediate is an integer below 2^41, and
-    floor((v + 2^14) / 2^15) equals the integer shift); stages 0 and 1 (W = 1, -i, real input) are one
-    exact radix-4 pass; with nbins <= 128 the last two stages compute only the outputs those bins need.
+    This is the fast path, in complex128: every product and sum is an integer multiple of 2^-15 below
+    2^26, i.e. < 2^41 significant bits, so float64 is exact and floor(b * W / 2^15 + 1/2) equals the
+    integer (b*W + 2^14) >> 15 per component.  Stages 0 and 1 (W = 1, -i, real input) are one exact
+    radix-4 pass; with nbins <= 128 the last two stages compute only the outputs those bins need.
     sat24 never acts: |partial DFT| <= sum|xw| <= 32768*240*(1+2e-4) + 9 < 2^23 (docs/frontend.md);
     fft_fixed_int keeps the saturation and the tests check both are equal."""
     shp = xw.shape[:-1]
@@ -161,52 +162,46 @@ def fft_fixed(xw: np.ndarray, nbins: int = T.NBINS) -> tuple[np.ndarray, np.ndar
     # stages 0 + 1 on real data: a = x0 +- x1, b = x2 +- x3; out = a0 + b0, a1 - i b1, a0 - b0, a1 + i b1
     a0, a1 = x[:, 0] + x[:, 1], x[:, 0] - x[:, 1]
     b0, b1 = x[:, 2] + x[:, 3], x[:, 2] - x[:, 3]
-    re = np.empty((T.NFFT // 4, 4, n))
-    im = np.zeros((T.NFFT // 4, 4, n))
-    re[:, 0] = a0 + b0
-    re[:, 1] = a1
-    re[:, 2] = a0 - b0
-    re[:, 3] = a1
-    np.negative(b1, out=im[:, 1])
-    im[:, 3] = b1
-    re = re.reshape(T.NFFT, n)
-    im = im.reshape(T.NFFT, n)
-    ore, oim = np.empty_like(re), np.empty_like(im)
-    tw_re, tw_im = T.twiddles()
-    inv = 1.0 / (1 << T.TW_FRAC)
-    hr = float(1 << (T.TW_FRAC - 1))
+    z = np.empty((T.NFFT // 4, 4, n), dtype=np.complex128)
+    z[:, 0] = a0 + b0
+    z[:, 2] = a0 - b0
+    z[:, 1].real = a1
+    z[:, 1].imag = -b1
+    z[:, 3].real = a1
+    z[:, 3].imag = b1
+    z = z.reshape(T.NFFT, n)
+    oz = np.empty_like(z)
+    w_all = _twiddles_c()
+    half_c = 0.5 + 0.5j
     prune = nbins <= T.NFFT // 4
     for s in range(2, T.FFT_STAGES):
         half = 1 << s
         g = T.NFFT // (2 * half)
-        last = s == T.FFT_STAGES - 1
-        m = nbins if (prune and last) else half
-        r = re.reshape(g, 2, half, n)
-        i = im.reshape(g, 2, half, n)
-        ar, ai, br, bi = r[:, 0, :m], i[:, 0, :m], r[:, 1, :m], i[:, 1, :m]
-        wr = tw_re[np.arange(m) * g].astype(np.float64)[:, None]
-        wi = tw_im[np.arange(m) * g].astype(np.float64)[:, None]
-        tr = br * wr
-        tr -= bi * wi
-        tr += hr
-        tr *= inv
-        np.floor(tr, out=tr)
-        ti = br * wi
-        ti += bi * wr
-        ti += hr
-        ti *= inv
-        np.floor(ti, out=ti)
-        o_r = ore.reshape(g, 2, half, n)
-        o_i = oim.reshape(g, 2, half, n)
-        np.add(ar, tr, out=o_r[:, 0, :m])
-        np.add(ai, ti, out=o_i[:, 0, :m])
+        m = nbins if (prune and s == T.FFT_STAGES - 1) else half
+        zz = z.reshape(g, 2, half, n)
+        a, b = zz[:, 0, :m], zz[:, 1, :m]
+        t = b * w_all[np.arange(m) * g][:, None]
+        t += half_c
+        tv = t.view(np.float64)
+        np.floor(tv, out=tv)
+        o = oz.reshape(g, 2, half, n)
+        np.add(a, t, out=o[:, 0, :m])
         if not (prune and s >= T.FFT_STAGES - 2):   # pruned: the '-' outputs feed no wanted bin
-            np.subtract(ar, tr, out=o_r[:, 1, :m])
-            np.subtract(ai, ti, out=o_i[:, 1, :m])
-        re, ore, im, oim = ore, re, oim, im
-    re = re[:nbins].T.astype(np.int64).reshape(shp + (nbins,))
-    im = im[:nbins].T.astype(np.int64).reshape(shp + (nbins,))
-    return re, im
+            np.subtract(a, t, out=o[:, 1, :m])
+        z, oz = oz, z
+    z = z[:nbins].T
+    return (z.real.astype(np.int64).reshape(shp + (nbins,)),
+            z.imag.astype(np.int64).reshape(shp + (nbins,)))
+
+
+_TWC = []
+
+
+def _twiddles_c() -> np.ndarray:
+    if not _TWC:
+        tw_re, tw_im = T.twiddles()
+        _TWC.append((tw_re + 1j * tw_im) / (1 << T.TW_FRAC))   # exact: power-of-two scaling
+    return _TWC[0]
 
 
 def fft_fixed_int(xw: np.ndarray, trace: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -304,7 +299,7 @@ def _check_mode(mode):
         raise ValueError(f"unknown mode {mode!r} (one of {MODES})")
 
 
-_CHUNK = 16
+_CHUNK = 2
 
 
 def features(audio, mode: str = "logmel", params=None) -> np.ndarray:
@@ -323,8 +318,10 @@ def features(audio, mode: str = "logmel", params=None) -> np.ndarray:
         q = _params(params).quantized()
         M = np.full(E.shape[:-2] + (T.NMELS,), q["m_init"], dtype=np.int64)
         Ms = np.empty(E.shape, dtype=np.int64)
-        for f in range(E.shape[-2]):          # only the smoother is sequential
-            M = pcen_smooth(E[..., f, :], M, q)
+        Es = E >> E_PCEN_SHIFT
+        b = q["b_q16"]
+        for f in range(E.shape[-2]):          # only the smoother is sequential (= pcen_smooth)
+            M = M + b * (Es[..., f, :] - (M >> M_FRAC))
             Ms[..., f, :] = M
         return pcen_out(E, Ms, q).astype(np.int8)
     L = log2_q10(E)

@@ -2,7 +2,7 @@
 
 Framing matches the golden model: frame i = samples [320 i, 320 i + 480), periodic Hann(480) centred
 in a 512-point FFT (librosa pads the window to n_fft in the centre, so 16 zeros are prepended to the
-audio to align the frames; |X|^2 is unaffected by the circular shift).  Units:
+audio (and appended, so the frame count is 1 + (N - 480) // 320) to align the frames; |X|^2 is unaffected by the circular shift).  Units:
   logmel: 10 log10(mel power), audio in [-1, 1], clamped to the int8 range of the golden model
   pcen:   librosa.pcen(mel power of int16-scaled audio, sr=16000, hop_length=320, defaults otherwise)
   mfcc:   DCT-II (ortho) of the clamped log-mel in dB, first 10 coefficients
@@ -21,7 +21,8 @@ from . import golden as G, tables as T  # noqa: E402
 def mel_power(audio: np.ndarray) -> np.ndarray:
     """librosa mel power spectrogram (frames, 40) of int16 audio scaled to [-1, 1]."""
     import librosa
-    y = np.concatenate([np.zeros((T.NFFT - T.WIN) // 2), np.asarray(audio, dtype=np.float64) / 32768.0])
+    pad = np.zeros((T.NFFT - T.WIN) // 2)
+    y = np.concatenate([pad, np.asarray(audio, dtype=np.float64) / 32768.0, pad])
     S = librosa.feature.melspectrogram(y=y, sr=T.SR, n_fft=T.NFFT, hop_length=T.HOP, win_length=T.WIN,
                                        window="hann", center=False, power=2.0, n_mels=T.NMELS,
                                        fmin=T.FMIN, fmax=T.FMAX, htk=False, norm="slaney")

@@ -132,14 +132,16 @@ def test_saturation_behaviour():
 def test_golden_speed_1s(mode):
     a = S.noise(1.0, -20.0)
     G.features(a, mode)
-    best = min(_timed(lambda: G.features(a, mode)) for _ in range(15))
+    # CPU time, best of 40: the machine is shared, wall time measures the neighbours
+    best = min(_timed(lambda: G.features(a, mode)) for _ in range(40))
+    print(f"{mode}: {best * 1e3:.2f} ms CPU per 1 s clip")
     assert best <= 5e-3, f"{mode}: {best * 1e3:.2f} ms per 1 s clip"
 
 
 def _timed(fn):
-    t = time.perf_counter()
+    t = time.process_time()
     fn()
-    return time.perf_counter() - t
+    return time.process_time() - t
 
 
 @pytest.mark.skipif(not S.have_espeak(), reason="espeak-ng not installed")
