@@ -1,0 +1,85 @@
+"""LiteX wrapper of the accelerator: CSRs, an IRQ and one Wishbone window onto every memory.
+
+Usage in a LiteX SoC (what ``add_accel()`` should do)::
+
+    from accel.hw.config import DEFAULT
+    from accel.hw.litex_core import AccelLiteX
+    self.accel = AccelLiteX(DEFAULT)                       # self.submodules.accel = ... on old Migen
+    self.bus.add_slave("accel", self.accel.bus,
+                       SoCRegion(origin=0xb0000000, size=AccelLiteX.WINDOW_BYTES, cached=False))
+    self.irq.add("accel", use_loc_if_exists=True)         # CSRs are added automatically (AutoCSR)
+
+CSRs (32-bit, in the ``accel`` CSR bank):
+  ``control``     bit 0 start (write 1: start walking descriptors from ``desc_base``)
+  ``desc_base``   word address of the first descriptor in the descriptor memory
+  ``n_layers``    stop after this many layers (0: run to the END descriptor)
+  ``status``      bit 0 busy, bit 1 done, bits 4..6 error code (accel_desc.h ACCEL_ERR_*)
+  ``layers``      layers completed by the last run
+  ``cyc_busy``, ``cyc_mac_gemm``, ``cyc_mac_dw``, ``cyc_gen_stall``, ``cyc_comp_stall``,
+  ``cyc_gen_active``   performance counters of the last run (cleared by start): busy cycles, cycles the
+                  MAC array was fed in GEMM mode (conv/PW/FC) and in DW/pool mode, cycles the window
+                  generator waited for a free buffer, the compute unit waited for data, the generator ran.
+  ``ev_*``        the ``done`` IRQ (pulses when a run ends, with or without error).
+
+Wishbone window (``WINDOW_BYTES`` = 2 MiB, 32-bit accesses only, use while not busy):
+  offset 0x000000 descriptors (32-bit words)
+  offset 0x040000 weights  (64-byte words: 16 x 32-bit)
+  offset 0x080000 quant    (stride 64 bytes per word; 12 x 32-bit used: bias, multiplier, shift per lane)
+  offset 0x0c0000 activation memory A (8-byte words: 2 x 32-bit)
+  offset 0x100000 activation memory B
+"""
+from migen import If, Module, Signal
+
+from litex.soc.interconnect import wishbone
+from litex.soc.interconnect.csr import AutoCSR, CSRField, CSRStatus, CSRStorage
+from litex.soc.interconnect.csr_eventmanager import EventManager, EventSourcePulse
+
+from accel.hw.config import DEFAULT, AccelConfig
+from accel.hw.core import COUNTERS, REGION_BITS, AccelCore
+
+
+class AccelLiteX(Module, AutoCSR):
+    WINDOW_BYTES = 4 << (REGION_BITS + 3)
+    REGION_OFFSETS = {"desc": 0, "weight": 4 << REGION_BITS, "quant": 8 << REGION_BITS,
+                      "act0": 12 << REGION_BITS, "act1": 16 << REGION_BITS}
+
+    def __init__(self, config: AccelConfig = DEFAULT):
+        self.config = config
+        self.submodules.core = core = AccelCore(config)
+        self.bus = bus = wishbone.Interface(data_width=32, adr_width=30)
+
+        self.control = CSRStorage(fields=[CSRField("start", size=1, pulse=True, description="start a run")])
+        self.desc_base = CSRStorage(16, description="word address of the first descriptor")
+        self.n_layers = CSRStorage(16, description="layers to run (0 = until END)")
+        self.status = CSRStatus(fields=[
+            CSRField("busy", size=1, offset=0), CSRField("done", size=1, offset=1),
+            CSRField("error", size=3, offset=4)])
+        self.layers = CSRStatus(16)
+        for n in COUNTERS:
+            setattr(self, n, CSRStatus(32, name=n))
+        self.submodules.ev = EventManager()
+        self.ev.done = EventSourcePulse(description="a run ended (check status.error)")
+        self.ev.finalize()
+
+        busy_d = Signal()
+        self.sync += busy_d.eq(core.busy)
+        self.comb += [
+            core.start.eq(self.control.fields.start),
+            core.desc_base.eq(self.desc_base.storage),
+            core.n_layers.eq(self.n_layers.storage),
+            self.status.fields.busy.eq(core.busy), self.status.fields.done.eq(core.done),
+            self.status.fields.error.eq(core.error),
+            self.layers.status.eq(core.layers),
+            self.ev.done.trigger.eq(busy_d & ~core.busy),
+        ]
+        for n in COUNTERS:
+            self.comb += getattr(self, n).status.eq(core.counters[n])
+
+        # Wishbone: 1-cycle read latency -> ack on the second cycle of every access.
+        self.sync += [bus.ack.eq(0), If(bus.cyc & bus.stb & ~bus.ack, bus.ack.eq(1))]
+        self.comb += [
+            core.bus_adr.eq(bus.adr[:REGION_BITS + 3]),
+            core.bus_dat_w.eq(bus.dat_w),
+            core.bus_we.eq(bus.cyc & bus.stb & bus.we & ~bus.ack),
+            bus.dat_r.eq(core.bus_dat_r),
+        ]
