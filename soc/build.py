@@ -73,6 +73,9 @@ def parse_args(argv=None):
     p.add_argument("--app", default="selftest", help="firmware application (firmware/src/app_<name>.c)")
     p.add_argument("--selftest-mode", choices=["pass", "fail", "hang"], default="pass",
                    help="selftest app: normal, report a wrong answer, or never finish (to test the flow)")
+    p.add_argument("--wav", default=None, help="sim: audio clip loaded into main RAM for the firmware")
+    p.add_argument("--mode", choices=["logmel", "pcen", "mfcc"], default="logmel",
+                   help="front-end feature mode used by the firmware")
     p.add_argument("--timeout", type=float, default=600.0, help="sim: wall-clock seconds before giving up")
     p.add_argument("--jobs", type=int, default=2, help="parallel jobs for the Verilator build")
     p.add_argument("--no-run", action="store_true", help="sim: build everything but do not simulate")
@@ -147,6 +150,7 @@ def build_gateware(args, board, out):
     meta = {"build_name": "sim" if board.name == "sim" else soc.platform.name,
             "rom_size": soc.integrated_rom_size,
             "rom_base": soc.mem_map.get("rom", 0),
+            "main_ram_size": soc.integrated_main_ram_size,
             "sources": _repo_modules()}
     if board.name == "sim":
         gw = out / "gateware"
@@ -223,8 +227,11 @@ def build_firmware(args, out, meta):
         apps = sorted(p.stem[4:] for p in (ROOT / "firmware" / "src").glob("app_*.c"))
         raise BuildError(f"unknown firmware app {args.app!r}; available: {', '.join(apps)}")
     write_selftest_header(gen)
+    from soc.audio import c_header
+    _write_if_changed(gen / "audio_image.h", c_header())
     mode = {"pass": 0, "fail": 1, "hang": 2}[args.selftest_mode]
-    defines = f"-DSELFTEST_MODE={mode}"
+    fe_mode = {"logmel": 0, "pcen": 1, "mfcc": 2}[args.mode]
+    defines = f"-DSELFTEST_MODE={mode} -DFEATURE_MODE={fe_mode}"
     # Objects depend on the defines: rebuild when they change.
     stamp = fw_out / ".defines"
     if not stamp.exists() or stamp.read_text() != defines + args.app:
@@ -245,6 +252,8 @@ def build_firmware(args, out, meta):
         raise BuildError(f"firmware is {size} bytes but the ROM holds {meta['rom_size']}; "
                          f"shrink the firmware/model or raise the board's rom_size")
     write_rom_init(binary, out / "gateware" / f"{meta['build_name']}_rom.init", meta["rom_size"])
+    if meta.get("main_ram_size"):
+        write_audio(args, out / "gateware" / f"{meta['build_name']}_main_ram.init", meta["main_ram_size"])
     log(f"firmware: {binary.relative_to(ROOT) if binary.is_relative_to(ROOT) else binary} "
         f"({size} bytes, {100 * size / meta['rom_size']:.0f}% of ROM)")
     return binary
@@ -256,6 +265,26 @@ def write_rom_init(binary: Path, init_path: Path, rom_size: int):
     data += b"\0" * (-len(data) % 4)
     words = [int.from_bytes(data[i:i + 4], "little") for i in range(0, len(data), 4)]
     init_path.write_text("".join(f"{w:08x}\n" for w in words))
+
+
+def write_audio(args, init_path: Path, ram_bytes: int):
+    """The --wav clip (or nothing) into the main RAM's init file, read when the simulation starts."""
+    from soc.audio import write_main_ram_init
+    samples = None
+    if args.wav:
+        from frontend import AudioError
+        from frontend.wav import read_wav
+        try:
+            samples, note = read_wav(args.wav)
+        except AudioError as e:
+            raise BuildError(str(e))
+        if note:
+            log(f"note: {note}")
+        log(f"audio: {args.wav} ({len(samples) / 16000:.2f} s) loaded into main RAM")
+    try:
+        write_main_ram_init(init_path, samples, ram_bytes)
+    except ValueError as e:
+        raise BuildError(str(e))
 
 
 # Simulation ---------------------------------------------------------------------------------------

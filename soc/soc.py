@@ -2,9 +2,11 @@
 
 VexRiscv (with multiplier) runs our firmware straight from the integrated ROM (no BIOS), with an
 integrated SRAM for data and stack, a main RAM (integrated in simulation, DDR3 on Arty), a UART and
-a timer. The accelerator and front-end cores are added with ``add_accel`` / ``add_frontend``.
+a timer, plus our cores: ``add_frontend`` (audio front-end) and ``add_accel`` (DS-CNN accelerator).
 """
 from litex.soc.integration.soc_core import SoCCore
+
+import soc.litex_fixes  # noqa: F401  (LiteX backend fix: negative signed constants)
 
 # The ROM is created with a one-word placeholder so the generated Verilog loads it with $readmemh
 # from <build_name>_rom.init at simulation start: soc/build.py writes the real firmware there, and a
@@ -13,7 +15,7 @@ ROM_PLACEHOLDER = [0x00000013]  # rv32 "nop"
 
 
 class KWSSoC(SoCCore):
-    def __init__(self, board, sys_clk_freq=None, cpu_variant="standard", **kwargs):
+    def __init__(self, board, sys_clk_freq=None, cpu_variant="standard", with_frontend=True, **kwargs):
         self.board = board
         sys_clk_freq = int(sys_clk_freq or board.default_sys_clk_freq)
         platform = board.platform
@@ -33,3 +35,16 @@ class KWSSoC(SoCCore):
         soc_kwargs.update(kwargs)
         SoCCore.__init__(self, platform, sys_clk_freq, **soc_kwargs)
         board.add_board_io(self, sys_clk_freq)
+        if with_frontend:
+            self.add_frontend()
+
+    def add_frontend(self, name="frontend"):
+        """The fixed-point audio front-end: CSRs, sample FIFO, a Wishbone window on its feature ring."""
+        from litex.soc.integration.soc import SoCRegion
+
+        from frontend.hw.litex_core import Frontend
+        fe = Frontend()
+        setattr(self, name, fe)
+        self.bus.add_slave(f"{name}_mem", fe.bus, SoCRegion(size=Frontend.MEM_BYTES, cached=False))
+        if self.irq.enabled:
+            self.irq.add(name, use_loc_if_exists=True)

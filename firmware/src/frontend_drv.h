@@ -1,0 +1,24 @@
+/* Driver of the audio front-end core (frontend/hw/litex_core.py; register map in docs/frontend.md). */
+#ifndef KWS_FRONTEND_DRV_H
+#define KWS_FRONTEND_DRV_H
+#include <stdint.h>
+
+enum { FE_MODE_LOGMEL = 0, FE_MODE_PCEN = 1, FE_MODE_MFCC = 2 };
+#define FE_RING_SLOTS 64
+#define FE_SLOT_BYTES 64
+
+/* Select the mode and restart the streaming state (overlap buffer, PCEN smoother). */
+void fe_start(int mode);
+/* Push one sample; waits while the core's input FIFO is full (never drops). */
+void fe_push(int16_t sample);
+/* Frames the core has written since fe_start(). */
+uint32_t fe_frames(void);
+/* Copy frame number idx (must be one of the latest FE_RING_SLOTS) into out[0..n-1]. */
+void fe_read_frame(uint32_t idx, int8_t *out, int n);
+/* Cycles the core spent on its latest frame. */
+uint32_t fe_last_cycles(void);
+/* Wait until the FIFO is empty and the core idle. */
+void fe_drain(void);
+/* Features per frame for a mode (40 or 10). */
+int fe_bins(int mode);
+#endif

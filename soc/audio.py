@@ -1,0 +1,45 @@
+"""Audio image in main RAM: how the simulated SoC gets a WAV without re-verilation.
+
+soc/build.py --wav writes the clip into the main RAM's $readmemh file (``sim_main_ram.init``), which
+the simulation reads when it starts. Layout at the start of main RAM (little-endian 32-bit words):
+
+  word 0  magic   AUDIO_MAGIC ("KWSA")
+  word 1  number of samples
+  word 2  sample rate (Hz)
+  word 3  reserved (0)
+  then    the int16 samples, two per word (first sample in the low half)
+
+The firmware reads it through the same constants (generated into gen/audio_image.h).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+AUDIO_MAGIC = 0x4153574B  # "KWSA" little-endian
+HEADER_WORDS = 4
+
+
+def c_header() -> str:
+    return ("/* Generated from soc/audio.py: do not edit. */\n"
+            f"#define AUDIO_MAGIC 0x{AUDIO_MAGIC:08x}u\n#define AUDIO_HEADER_WORDS {HEADER_WORDS}\n")
+
+
+def image_words(samples: np.ndarray, rate: int = 16000) -> np.ndarray:
+    s = np.asarray(samples, dtype=np.int16)
+    if s.size % 2:
+        s = np.concatenate([s, np.zeros(1, np.int16)])
+    u = s.view(np.uint16).astype(np.uint32)
+    words = u[0::2] | (u[1::2] << 16)
+    head = np.array([AUDIO_MAGIC, len(samples), rate, 0], dtype=np.uint32)
+    return np.concatenate([head, words])
+
+
+def write_main_ram_init(path: Path, samples, ram_bytes: int, rate: int = 16000):
+    words = image_words(samples, rate) if samples is not None else np.zeros(0, np.uint32)
+    if 4 * len(words) > ram_bytes:
+        secs = (ram_bytes // 4 - HEADER_WORDS) * 2 / rate
+        raise ValueError(f"audio of {len(samples) / rate:.1f} s does not fit the {ram_bytes // 1024} KiB "
+                         f"main RAM (at most {secs:.1f} s); cut the clip")
+    Path(path).write_text("".join(f"{int(w):08x}\n" for w in words))
