@@ -136,14 +136,17 @@ class AccelCore(Module):
         for i in range(2):
             w_, r_ = pa[i]
             eng_w = eng & (d["dst"] == i)
+            eng_r2 = eng & (d["src"] == i) & (d["dst"] != i)
             self.comb += [
                 If(eng_w, w_.adr.eq(post.w_adr), w_.dat_w.eq(post.w_dat), w_.we.eq(Mux(post.w_we, 3, 0))
+                ).Elif(eng_r2, w_.adr.eq(dww.rd_adr2)      # idle write port = second read port of the source
                 ).Else(w_.adr.eq(sub[1:]), w_.dat_w.eq(Cat(self.bus_dat_w, self.bus_dat_w)),
                        w_.we.eq(Mux(hw & (region == 3 + i), 1 << sub[0], 0))),
                 r_.adr.eq(Mux(eng, Mux(dwin, dww.rd_adr, gen.rd_adr), sub[1:])),
             ]
         self.comb += gen.rd_dat.eq(Mux(d["src"], pa[1][1].dat_r, pa[0][1].dat_r))
-        self.comb += dww.rd_dat.eq(gen.rd_dat)
+        self.comb += [dww.rd_dat.eq(gen.rd_dat),
+                      dww.rd_dat2.eq(Mux(d["src"], pa[1][0].dat_r, pa[0][0].dat_r))]
         # host read data (registered selectors, 1-cycle latency)
         r_region = Signal(3)
         r_sub = Signal(REGION_BITS)

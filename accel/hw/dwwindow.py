@@ -1,10 +1,11 @@
 """Sliding-window depthwise lanes: a 3x3 window register of 8-channel words fed one column at a time.
 
-Per 8-channel group, per output row, the generator loads input columns (kh words each, one read per
-cycle; a column entirely in the padding costs one cycle and no read) into a column register and shifts
-it into the window (3 columns). Each time a column completes an output window, the window is copied
-into a snapshot register; the DW compute copies the snapshot into its work register and drives the MAC
-array in diag mode: array column c takes window position c (row-major 3x3) and row r its channel r,
+Per 8-channel group, per output row, the generator loads input columns (kh words each, two rows per
+cycle through both ports of the source activation memory -- its write port is idle during a layer; a
+column entirely in the padding costs one cycle and no read) into a column register and shifts it into
+the window (3 columns). Each time a column completes an output window, the window is copied into a
+snapshot register; the DW compute takes the snapshot into the array's operand registers and drives
+the MAC array in diag mode: array column c takes window position c (row-major 3x3) and row r its channel r,
 so the 9 taps of 8 channels take 2 cycles (positions 0-7, then 8) on the array's 64 multipliers.
 The kernel sits top-left in rows and right-aligned in columns of the 3x3 window; the compiler lays the
 weights out by window position (unused positions are 0), so kernels up to 3x3, strides and SAME/VALID
@@ -21,6 +22,8 @@ class DwWindow(Module):
         self.start = Signal()
         self.rd_adr = Signal(aw)
         self.rd_dat = Signal(64)
+        self.rd_adr2 = Signal(aw)      # second port: the row below
+        self.rd_dat2 = Signal(64)
         self.wr_adr = Signal(wa)
         # MAC array control (registered, aligned with weight memory data).
         self.valid = Signal()
@@ -49,19 +52,20 @@ class DwWindow(Module):
         self.comb += [
             col_pad.eq((iwc < 0) | (iwc >= d["iw"])),
             row_ok.eq((ihc >= 0) & (ihc < d["ih"])),
-            last_ky.eq((ky == d["kh"] - 1) | col_pad),
+            last_ky.eq((ky + 2 >= d["kh"]) | col_pad),
             completes.eq(j == nxt_out),
             last_ox.eq(ox == d["ow"] - 1),
             last_oy.eq(oy == d["oh"] - 1),
             last_grp.eq(grp == d["ig"] - 1),
         ]
         fire = Signal()
+        take = Signal()
         v1, out1 = Signal(), Signal()
         self.comb += [
-            fire.eq(running & ~(last_ky & completes & (snap_full | (v1 & out1)))),
+            fire.eq(running & ~(last_ky & completes & ((snap_full & ~take) | (v1 & out1)))),
             self.stall.eq(running & ~fire),
             self.active.eq(running),
-            self.rd_adr.eq(a_tap),
+            self.rd_adr.eq(a_tap), self.rd_adr2.eq(a_tap + d["line"]),
         ]
         self.sync += [
             If(self.start,
@@ -69,7 +73,7 @@ class DwWindow(Module):
                a_row.eq(d["org"]), a_col.eq(d["org"]), a_tap.eq(d["org"]),
                ih0.eq(-d["pt"]), ihc.eq(-d["pt"]), iwc.eq(-d["pl"]), pix.eq(d["out_base"]),
             ).Elif(fire,
-               If(~last_ky, ky.eq(ky + 1), a_tap.eq(a_tap + d["line"]), ihc.eq(ihc + 1)
+               If(~last_ky, ky.eq(ky + 2), a_tap.eq(a_tap + (d["line"] << 1)), ihc.eq(ihc + 2)
                ).Else(
                   ky.eq(0), j.eq(j + 1), a_col.eq(a_col + d["ig"]), a_tap.eq(a_col + d["ig"]), ihc.eq(ih0),
                   iwc.eq(iwc + 1),
@@ -87,29 +91,38 @@ class DwWindow(Module):
                            If(~last_grp, grp.eq(grp + 1)).Else(running.eq(0))))))),
         ]
         # Write stage: zero point / padding, column register, window shift, snapshot.
+        rok2_1 = Signal()
+        row_ok2 = Signal()
+        self.comb += row_ok2.eq((ihc + 1 >= 0) & (ihc + 1 < d["ih"]))
+        self.sync += rok2_1.eq(row_ok2)
         ky1, pad1, rok1, cend1, fin1, grp1 = Signal(8), Signal(), Signal(), Signal(), Signal(), Signal(8)
         pix1 = Signal(aw + 8)
         self.sync += [v1.eq(fire), ky1.eq(ky), pad1.eq(col_pad), rok1.eq(row_ok), cend1.eq(last_ky),
                       out1.eq(last_ky & completes), pix1.eq(pix), grp1.eq(grp),
                       fin1.eq(last_ky & completes & last_ox & last_oy & last_grp)]
-        lanes = []
+        lanes, lanes2 = [], []
         for l in range(8):
             b = Signal((8, True), name=f"dw_b{l}")
             x = Signal((9, True), name=f"dw_x{l}")
+            b2 = Signal((8, True), name=f"dw_bb{l}")
+            x2 = Signal((9, True), name=f"dw_xx{l}")
             self.comb += [b.eq(self.rd_dat[8 * l:8 * l + 8]),
-                          x.eq(Mux(~pad1 & rok1, b - d["in_zp"], d["pad_val"]))]
+                          x.eq(Mux(~pad1 & rok1, b - d["in_zp"], d["pad_val"])),
+                          b2.eq(self.rd_dat2[8 * l:8 * l + 8]),
+                          x2.eq(Mux(~pad1 & rok2_1, b2 - d["in_zp"], d["pad_val"]))]
             lanes.append(x)
+            lanes2.append(x2)
         colreg = [[Signal((9, True), name=f"dw_col{y}_{l}") for l in range(8)] for y in range(3)]
         newcol = [[Signal((9, True), name=f"dw_new{y}_{l}") for l in range(8)] for y in range(3)]
         for y in range(3):
             for l in range(8):
-                self.comb += newcol[y][l].eq(Mux(pad1, d["pad_val"], Mux(ky1 == y, lanes[l], colreg[y][l])))
+                self.comb += newcol[y][l].eq(Mux(pad1, d["pad_val"],
+                                             Mux(ky1 == y, lanes[l], Mux(ky1 + 1 == y, lanes2[l], colreg[y][l]))))
         win = [[[Signal((9, True), name=f"dw_w{x}_{y}_{l}") for l in range(8)] for y in range(3)] for x in range(3)]
         shifted = [win[1], win[2], newcol]
         snap = [[[Signal((9, True), name=f"dw_s{x}_{y}_{l}") for l in range(8)] for y in range(3)] for x in range(3)]
         snap_pix = Signal(aw + 8)
         snap_grp = Signal(8)
-        take = Signal()
         self.sync += [
             If(v1,
                [colreg[y][l].eq(newcol[y][l]) for y in range(3) for l in range(8)],
@@ -118,29 +131,28 @@ class DwWindow(Module):
                   snap_pix.eq(pix1), snap_grp.eq(grp1))),
             If(self.start, snap_full.eq(0)).Elif(v1 & out1, snap_full.eq(1)).Elif(take, snap_full.eq(0)),
         ]
-        # DW compute: take snapshot -> chunk 0 -> chunk 1.
-        work = [[[Signal((9, True), name=f"dw_k{x}_{y}_{l}") for l in range(8)] for y in range(3)] for x in range(3)]
-        st = Signal(2)          # 0 idle, 1 chunk 0, 2 chunk 1
+        # DW compute: take the snapshot -> positions 0-7 (chunk 0), next cycle position 8 (chunk 1).
+        pos8 = [Signal((9, True), name=f"dw_p8_{l}") for l in range(8)]
+        st = Signal()           # 1: chunk 1 goes out this cycle
         w_pix = Signal(aw + 8)
         w_grp = Signal(8)
         gen_done = Signal()
-        self.comb += take.eq((st == 0) & snap_full)
-        chunk1 = Signal()
+        self.comb += take.eq(~st & snap_full)
+        dreg = self.diag
         self.sync += [
-            If(take, *[work[x][y][l].eq(snap[x][y][l]) for x in range(3) for y in range(3) for l in range(8)],
-               w_pix.eq(snap_pix), w_grp.eq(snap_grp), st.eq(1)
-            ).Elif(st == 1, st.eq(2)).Elif(st == 2, st.eq(0)),
-            self.valid.eq(st != 0), self.first.eq(st == 1), self.last.eq(st == 2), chunk1.eq(st == 2),
-            self.oaddr.eq(w_pix), self.qaddr.eq(d["q_base"] + (w_grp << (rqc.bit_length() - 1))),
-            If(self.start, gen_done.eq(0)).Elif(v1 & fin1, gen_done.eq(1)),
-            If(self.start, self.done.eq(0)).Elif(gen_done & ~snap_full & (st == 0), self.done.eq(1)),
+            self.valid.eq(st | take), self.first.eq(take), self.last.eq(st),
+            If(st,
+               st.eq(0),
+               *[dreg[0][r].eq(pos8[r]) for r in range(8)],
+               *[dreg[c][r].eq(0) for c in range(1, 8) for r in range(8)],
+            ).Elif(take,
+               st.eq(1), w_pix.eq(snap_pix), w_grp.eq(snap_grp),
+               self.oaddr.eq(snap_pix), self.qaddr.eq(d["q_base"] + (snap_grp << (rqc.bit_length() - 1))),
+               *[pos8[r].eq(snap[2][2][r]) for r in range(8)],
+               *[dreg[c][r].eq(snap[c % 3][c // 3][r]) for c in range(8) for r in range(8)],
+            ),
+            If(self.start, st.eq(0), gen_done.eq(0)).Elif(v1 & fin1, gen_done.eq(1)),
+            If(self.start, self.done.eq(0)).Elif(gen_done & ~snap_full & ~st, self.done.eq(1)),
         ]
-        self.comb += self.wr_adr.eq(d["w_base"] + Cat(st == 2, w_grp))
-        # Diag wiring: position p = 3*y + x of the window.
-        for c in range(8):
-            y, x = divmod(c, 3)
-            for r in range(8):
-                if c == 0:
-                    self.comb += self.diag[c][r].eq(Mux(chunk1, work[2][2][r], work[x][y][r]))
-                else:
-                    self.comb += self.diag[c][r].eq(Mux(chunk1, 0, work[x][y][r]))
+        # Weight word (group, chunk) is read the cycle the chunk is issued.
+        self.comb += self.wr_adr.eq(d["w_base"] + Mux(st, Cat(1, w_grp), Cat(0, snap_grp)))
