@@ -31,33 +31,52 @@ def quant(mode: str) -> tuple[float, int]:
     return float(scale), int(zp)
 
 
-def compute(audio: np.ndarray, mode: str, chunk: int = 256, quiet: bool = False, desc="features") -> np.ndarray:
-    """int8 features (N, 49, F) of int16 clips (N, 16000), in chunks with a progress bar."""
+def _chunk_features(args):
     from frontend.golden import features
+    audio, mode = args
+    f = np.asarray(features(np.asarray(audio, np.int16), mode=mode))
+    if f.dtype != np.int8:
+        raise TypeError(f"frontend.golden.features returned {f.dtype}, expected int8")
+    return f
+
+
+def compute(audio: np.ndarray, mode: str, chunk: int = 256, quiet: bool = False, desc="features",
+            workers: int = 1) -> np.ndarray:
+    """int8 features (N, 49, F) of int16 clips (N, 16000), in chunks with a progress bar
+    (``workers`` processes; the result does not depend on it)."""
     n = len(audio)
-    out = None
+    if n == 0:
+        f = _chunk_features((np.zeros((1, 16000), np.int16), mode))
+        return np.empty((0,) + f.shape[1:], np.int8)
+    jobs = ((audio[i:i + chunk], mode) for i in range(0, n, chunk))
     bar = None
     if not quiet:
         from tqdm import tqdm
         bar = tqdm(total=n, desc=desc, unit="clip", mininterval=1.0, file=sys.stderr)
-    for i in range(0, n, chunk):
-        f = np.asarray(features(np.asarray(audio[i:i + chunk], np.int16), mode=mode))
-        if f.dtype != np.int8:
-            raise TypeError(f"frontend.golden.features returned {f.dtype}, expected int8")
-        if out is None:
-            out = np.empty((n,) + f.shape[1:], np.int8)
-        out[i:i + len(f)] = f
+    parts = []
+    pool = None
+    if workers > 1 and n > chunk:
+        from multiprocessing import get_context
+        pool = get_context("fork").Pool(workers)
+        it = pool.imap(_chunk_features, jobs)
+    else:
+        it = map(_chunk_features, jobs)
+    try:
+        for f in it:
+            parts.append(f)
+            if bar is not None:
+                bar.update(len(f))
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
         if bar is not None:
-            bar.update(len(f))
-    if bar is not None:
-        bar.close()
-    if out is None:
-        f = np.asarray(features(np.zeros((1, 16000), np.int16), mode=mode))
-        out = np.empty((0,) + f.shape[1:], np.int8)
-    return out
+            bar.close()
+    return np.concatenate(parts)
 
 
-def load_or_compute(data: dict, data_key: str, mode: str, cache_dir: Path, splits, quiet=False, log=print):
+def load_or_compute(data: dict, data_key: str, mode: str, cache_dir: Path, splits, quiet=False, log=print,
+                    workers: int = 1):
     """{split: int8 features} for the data set ``data`` (identified by ``data_key``), cached on disk."""
     if mode not in MODES:
         raise ValueError(f"feature mode must be one of {MODES}, not {mode!r}")
@@ -69,7 +88,8 @@ def load_or_compute(data: dict, data_key: str, mode: str, cache_dir: Path, split
         feats = {s: z[s] for s in splits}
         log(f"[features] {mode} from cache {path.name} ({_shape_line(feats)}) in {time.time() - t0:.1f} s")
         return feats, {"cached": True, "seconds": round(time.time() - t0, 1), "file": path.name}
-    feats = {s: compute(data[s]["audio"], mode, quiet=quiet, desc=f"{mode} {s}") for s in splits}
+    feats = {s: compute(data[s]["audio"], mode, quiet=quiet, desc=f"{mode} {s}", workers=workers)
+             for s in splits}
     dt = time.time() - t0
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp.npz")

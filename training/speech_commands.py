@@ -30,15 +30,25 @@ BACKGROUND = "_background_noise_"
 
 
 def read_clip(path: Path) -> np.ndarray:
-    """int16 mono 16 kHz samples of a WAV; TrainingError (one line) on a file of the wrong format."""
+    """int16 samples of a 16 kHz mono 16-bit WAV; TrainingError (one line) on any other file.
+
+    A training set is not silently converted: a clip at another rate, with two channels or another
+    sample format is an error (frontend.wav.read_wav would resample / mix it down)."""
+    import soundfile as sf
     from frontend import AudioError
     from frontend.wav import read_wav
     try:
+        info = sf.info(str(path))
+    except Exception as exc:   # soundfile raises several types
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise TrainingError(f"{path}: not a readable WAV file ({msg})") from None
+    if (info.samplerate, info.channels, info.subtype) != (SAMPLE_RATE, 1, "PCM_16"):
+        raise TrainingError(f"{path}: wrong WAV format ({info.samplerate} Hz, {info.channels} channel(s), "
+                            f"{info.subtype}); Speech Commands clips are 16000 Hz mono PCM_16")
+    try:
         audio, _note = read_wav(path)
     except AudioError as exc:
-        raise TrainingError(f"{path}: {exc}") from None
-    except (OSError, ValueError, EOFError) as exc:
-        raise TrainingError(f"{path}: cannot read WAV ({exc})") from None
+        raise TrainingError(str(exc)) from None
     return np.asarray(audio, np.int16)
 
 
@@ -89,7 +99,8 @@ def load(data_dir, seed: int = 1234, unknown_percent: float = 10.0, silence_perc
     files = _index(d, words)
     if not any(files.values()):
         raise TrainingError(f"--data-dir {d}: no .wav clips in the word folders")
-    sig = json.dumps({"dir": str(d), "n": {s: len(v) for s, v in files.items()}, "seed": seed,
+    unknown_percent, silence_percent = float(unknown_percent), float(silence_percent)
+    sig = json.dumps({"dir": str(d), "n": {s: len(v) for s, v in files.items()}, "seed": int(seed),
                       "u": unknown_percent, "s": silence_percent,
                       "src": hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16],
                       "bg": [(p.name, p.stat().st_size) for p in bg_files]}, sort_keys=True)

@@ -58,8 +58,9 @@ class SynthConfig:
     rate: tuple = (125, 230)         # espeak-ng -s (words per minute)
     pitch: tuple = (20, 80)          # espeak-ng -p
     speech_rms_dbfs: tuple = (-38.0, -14.0)
-    snr_db: tuple = (0.0, 5.0, 10.0, 20.0, 30.0)
-    noise_prob: float = 0.85         # probability that a speech clip gets noise at one of snr_db
+    snr_db: tuple = (5.0, 10.0, 20.0, 30.0)      # white / pink / brown noise
+    babble_snr_db: tuple = (15.0, 20.0, 30.0)    # babble is other words: closer would change the label
+    noise_prob: float = 0.8          # probability that a speech clip gets noise (else a faint floor)
     noise_types: tuple = ("white", "pink", "brown", "babble")
     silence_rms_dbfs: tuple = (-80.0, -30.0)
     silence_zero_prob: float = 0.05  # digital silence
@@ -229,7 +230,8 @@ def mix_speech(rng, utt, cfg: SynthConfig, pool) -> tuple[np.ndarray, dict]:
             "snr_db": None}
     if rng.random() < cfg.noise_prob:
         kind = cfg.noise_types[int(rng.integers(len(cfg.noise_types)))]
-        snr = float(cfg.snr_db[int(rng.integers(len(cfg.snr_db)))])
+        snrs = cfg.babble_snr_db if kind == "babble" else cfg.snr_db
+        snr = float(snrs[int(rng.integers(len(snrs)))])
         noise = babble(rng, pool) if kind == "babble" else colored_noise(rng, kind)
         clip += noise * (level / 10 ** (snr / 20))
         meta.update(noise=kind, snr_db=snr)
