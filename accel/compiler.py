@@ -297,8 +297,8 @@ def fits(model: Model, config: AccelConfig) -> bool:
 # ---------------------------------------------------------------------------------------------------
 # Host-side helpers: memory images as 32-bit bus writes, tensor packing.
 
-REGION_BITS = 16          # each memory window spans 2**16 32-bit words of the core's bus
-REGION = {"desc": 0, "weight": 1, "quant": 2, "act0": 3, "act1": 4}
+REGION_BITS = D.REGION_BITS     # each memory window spans 2**16 32-bit words of the core's bus
+REGION = D.REGIONS
 
 
 def bus_addr(region: str, word32: int) -> int:
@@ -329,8 +329,14 @@ def image_writes(p: Program) -> list[tuple[int, int]]:
     w32 = p.weights.reshape(-1).view(np.uint32) if len(p.weights) else np.zeros(0, np.uint32)
     out += [(bus_addr("weight", i), int(v)) for i, v in enumerate(w32)]
     for i, word in enumerate(p.quant):      # quant words sit at a 16-word stride on the bus
-        out += [(bus_addr("quant", 16 * i + j), int(v)) for j, v in enumerate(word)]
+        out += [(bus_addr("quant", D.QUANT_STRIDE * i + j), int(v)) for j, v in enumerate(word)]
     return out
+
+
+def _quant_bus_image(p: Program) -> np.ndarray:
+    q = np.zeros((len(p.quant), D.QUANT_STRIDE), np.uint32)
+    q[:, :p.quant.shape[1]] = p.quant
+    return q.reshape(-1)
 
 
 def c_header(p: Program, name: str = "accel_model") -> str:
@@ -350,7 +356,8 @@ def c_header(p: Program, name: str = "accel_model") -> str:
          f"#define {name.upper()}_OUT_WORDS {p.output.words}", "",
          arr("uint32_t", f"{name}_desc", list(p.desc_words)),
          arr("uint32_t", f"{name}_weights", list(w32)),
-         arr("uint32_t", f"{name}_quant", list(p.quant.reshape(-1))), "", "#endif", ""]
+         "/* quant words laid out at the bus stride: copy the arrays verbatim into the windows. */",
+         arr("uint32_t", f"{name}_quant", list(_quant_bus_image(p))), "", "#endif", ""]
     return "\n".join(h)
 
 

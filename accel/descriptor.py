@@ -29,6 +29,12 @@ ERR_LIST = 4      # ran off the end of the descriptor memory without an END
 ERR_NAMES = {ERR_NONE: "none", ERR_OP: "unknown op", ERR_RANGE: "address out of range",
              ERR_ZERO: "zero size", ERR_LIST: "descriptor list runs past memory"}
 
+# Host view of the core's memories: region << REGION_BITS | 32-bit word (byte offset = 4x that).
+REGION_BITS = 16
+REGIONS = {"desc": 0, "weight": 1, "quant": 2, "act0": 3, "act1": 4}
+QUANT_STRIDE = 16     # 32-bit words between quant words on the bus (3 * rq_lanes used)
+STATUS_BUSY, STATUS_DONE, STATUS_ERROR_LSB = 0, 1, 4   # LiteX ``status`` CSR bits
+
 # Flag bits.
 FLAG_BYTE_MODE = 1   # window generator packs taps byte by byte (small Cin) instead of word by word
 FLAG_DW_WINDOW = 2   # depthwise runs on the sliding-window register (kernel <= 3x3)
@@ -136,7 +142,13 @@ def c_header() -> str:
     for k, v in ERR_NAMES.items():
         name = {ERR_NONE: "NONE", ERR_OP: "OP", ERR_RANGE: "RANGE", ERR_ZERO: "ZERO", ERR_LIST: "LIST"}[k]
         lines.append(f"#define ACCEL_ERR_{name} {k} /* {v} */")
-    lines += ["", "#define ACCEL_FLAG_BYTE_MODE 1", "#define ACCEL_FLAG_DW_WINDOW 2", ""]
+    lines += ["", "#define ACCEL_FLAG_BYTE_MODE 1", "#define ACCEL_FLAG_DW_WINDOW 2", "",
+              "/* Byte offsets of the memories in the accelerator's bus window. */"]
+    for k, v in REGIONS.items():
+        lines.append(f"#define ACCEL_WIN_{k.upper()} 0x{(v << REGION_BITS) * 4:06x}")
+    lines += [f"#define ACCEL_QUANT_STRIDE_WORDS {QUANT_STRIDE}",
+              f"#define ACCEL_STATUS_BUSY (1u << {STATUS_BUSY})", f"#define ACCEL_STATUS_DONE (1u << {STATUS_DONE})",
+              f"#define ACCEL_STATUS_ERROR(s) (((s) >> {STATUS_ERROR_LSB}) & 7u)", ""]
     for f in FIELDS:
         w, lsb = LAYOUT[f.name]
         n = f.name.upper()

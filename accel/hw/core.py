@@ -19,7 +19,8 @@ from accel.hw.post import POOL_CYCLES, Post
 from accel.hw.sequencer import Sequencer
 from accel.hw.window import WindowGen
 
-REGION_BITS = 16
+REGION_BITS = D.REGION_BITS
+assert D.QUANT_STRIDE == 16 and D.REGIONS == {"desc": 0, "weight": 1, "quant": 2, "act0": 3, "act1": 4}
 COUNTERS = ("cyc_busy", "cyc_mac_gemm", "cyc_mac_dw", "cyc_gen_stall", "cyc_comp_stall", "cyc_gen_active")
 
 

@@ -21,6 +21,17 @@
 #define ACCEL_FLAG_BYTE_MODE 1
 #define ACCEL_FLAG_DW_WINDOW 2
 
+/* Byte offsets of the memories in the accelerator's bus window. */
+#define ACCEL_WIN_DESC 0x000000
+#define ACCEL_WIN_WEIGHT 0x040000
+#define ACCEL_WIN_QUANT 0x080000
+#define ACCEL_WIN_ACT0 0x0c0000
+#define ACCEL_WIN_ACT1 0x100000
+#define ACCEL_QUANT_STRIDE_WORDS 16
+#define ACCEL_STATUS_BUSY (1u << 0)
+#define ACCEL_STATUS_DONE (1u << 1)
+#define ACCEL_STATUS_ERROR(s) (((s) >> 4) & 7u)
+
 #define ACCEL_DESC_OP_WORD 0
 #define ACCEL_DESC_OP_LSB 0
 #define ACCEL_DESC_OP_BITS 4 /* unsigned: operation (OP_*) */
