@@ -20,10 +20,26 @@ MODE_LOGMEL, MODE_PCEN, MODE_MFCC = 0, 1, 2
 MODE_CODES = {"logmel": MODE_LOGMEL, "pcen": MODE_PCEN, "mfcc": MODE_MFCC}
 
 
-def _sat(v, bits):
-    """Comb saturation of a signed expression to a signed `bits` word (returns (signal, stmts))."""
-    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-    return Mux(v > hi, hi, Mux(v < lo, lo, v))
+# No negative constant appears in this RTL: LiteX 2024.12's Verilog backend prints them as unsigned
+# expressions (-16'd32768), which silently turns signed compares unsigned.  Lower bounds are tested
+# through the sign bit of (v + |lo|), and negative results are written as two's complement bit
+# patterns into a destination of exactly that width.
+def _pattern(value, bits):
+    """Two's complement bit pattern of `value` in `bits` bits, as a non-negative constant."""
+    return value & ((1 << bits) - 1)
+
+
+def _below(m, v, bound):
+    """1 when the signed expression v < bound (bound <= 0), without a negative constant."""
+    s = Signal((96, True))
+    m.comb += s.eq(v + (-bound))
+    return s[95]
+
+
+def _sat(m, v, bits):
+    """Saturate the signed expression v to a signed `bits` word (the destination must be `bits` wide)."""
+    hi = (1 << (bits - 1)) - 1
+    return Mux(v > hi, hi, Mux(_below(m, v, -(1 << (bits - 1))), _pattern(-(1 << (bits - 1)), bits), v))
 
 
 class Log2Unit(Module):
@@ -34,6 +50,7 @@ class Log2Unit(Module):
         self.ld = Signal()
         self.x_in = Signal(width)
         self.y = Signal((19, True))
+        self.zero = Signal()
         x = Signal(width)
         self.sync += If(self.ld, x.eq(self.x_in))
         nb = Signal(max=width + 1)
@@ -57,7 +74,9 @@ class Log2Unit(Module):
         zero_r = Signal()
         self.comb += rd.adr.eq(idx)
         self.sync += [e_r.eq(nb - 1), zero_r.eq(nb == 0)]
-        self.comb += self.y.eq(Mux(zero_r, T.LOG_ZERO, (e_r << T.LOG_FRAC) + rd.dat_r))
+        y_pos = Signal((19, True))
+        self.comb += [y_pos.eq((e_r << T.LOG_FRAC) + rd.dat_r),
+                      self.y.eq(Mux(zero_r, _pattern(T.LOG_ZERO, 19), y_pos)), self.zero.eq(zero_r)]
 
 
 class Exp2Unit(Module):
@@ -71,7 +90,8 @@ class Exp2Unit(Module):
         t = Signal((width, True))
         self.sync += If(self.ld, t.eq(self.t_in))
         tc = Signal((width, True))
-        self.comb += tc.eq(Mux(t < T.EXP_TMIN, T.EXP_TMIN, Mux(t > T.EXP_TMAX, T.EXP_TMAX, t)))
+        self.comb += tc.eq(Mux(_below(self, t, T.EXP_TMIN), _pattern(T.EXP_TMIN, width),
+                               Mux(t > T.EXP_TMAX, T.EXP_TMAX, t)))
         lut = Memory(17, 1 << T.EXP_FRAC_BITS, init=[int(v) for v in T.exp2_lut()])
         rd = lut.get_port()
         self.specials += lut, rd
@@ -210,7 +230,7 @@ class FrontendCore(Module):
         self.comb += [x_s.eq(ring_r.dat_r), w_s.eq(win_r.dat_r)]
         self.comb += [ring_r.adr.eq(base + n[:9]), win_r.adr.eq(n[:9])]
         xw = Signal((16, True))
-        self.comb += xw.eq(_sat((lprod + (1 << 14)) >> 15, 16))
+        self.comb += xw.eq(_sat(self, (lprod + (1 << 14)) >> 15, 16))
         issue_load = Signal()
         self.comb += issue_load.eq((phase == P_LOAD) & (n < T.NFFT))
         self.sync += [
@@ -230,7 +250,9 @@ class FrontendCore(Module):
         cases_a, cases_t = {}, {}
         for s in range(T.FFT_STAGES):
             low = (1 << s) - 1
-            cases_a[s] = [aa.eq(((j[:8] & ~low & 0xFF) << 1) | (j[:8] & low)), ab.eq((((j[:8] & ~low & 0xFF) << 1) | (j[:8] & low)) | (1 << s))]
+            high = 0xFF & ~low
+            cases_a[s] = [aa.eq(((j[:8] & high) << 1) | (j[:8] & low)),
+                          ab.eq((((j[:8] & high) << 1) | (j[:8] & low)) | (1 << s))]
             cases_t[s] = twi.eq((j[:8] & low) << (8 - s))
         cases_a["default"] = [aa.eq(0), ab.eq(0)]
         cases_t["default"] = twi.eq(0)
@@ -259,8 +281,8 @@ class FrontendCore(Module):
             ti3.eq((p3 + p4 + (1 << (T.TW_FRAC - 1))) >> T.TW_FRAC),
         ]
         o0r, o0i, o1r, o1i = (Signal((FB, True)) for _ in range(4))
-        self.comb += [o0r.eq(_sat(ar3 + tr3, FB)), o0i.eq(_sat(ai3 + ti3, FB)),
-                      o1r.eq(_sat(ar3 - tr3, FB)), o1i.eq(_sat(ai3 - ti3, FB))]
+        self.comb += [o0r.eq(_sat(self, ar3 + tr3, FB)), o0i.eq(_sat(self, ai3 + ti3, FB)),
+                      o1r.eq(_sat(self, ar3 - tr3, FB)), o1i.eq(_sat(self, ai3 - ti3, FB))]
 
         # ---- MEL
         e_i = Signal(9)
@@ -344,14 +366,17 @@ class FrontendCore(Module):
         out_pcen = Signal((44, True))
         self.comb += out_pcen.eq(exp.y - dr)
         q_pcen = Signal((44, True))
-        self.comb += q_pcen.eq(((Mux(out_pcen < 0, 0, out_pcen) + (1 << (G.PCEN_OUT_SHIFT - 1))) >> G.PCEN_OUT_SHIFT) + G.PCEN_ZP)
+        assert G.PCEN_ZP <= 0
+        self.comb += q_pcen.eq(((Mux(out_pcen[43], 0, out_pcen) + (1 << (G.PCEN_OUT_SHIFT - 1)))
+                                >> G.PCEN_OUT_SHIFT) - (-G.PCEN_ZP))
         q_log = Signal((24, True))
-        self.comb += q_log.eq(((loga.y - (T.MEL_SHIFT << T.LOG_FRAC) - (G.LM_LO << T.LOG_FRAC)
+        assert G.LM_LO < 0 < G.LM_HI and G.MFCC_ZP >= 0
+        self.comb += q_log.eq(((loga.y - (T.MEL_SHIFT << T.LOG_FRAC) + ((-G.LM_LO) << T.LOG_FRAC)
                                 + (1 << (G.LM_STEP_SHIFT - 1))) >> G.LM_STEP_SHIFT) - 128)
         lc = Signal((24, True))
         lraw = Signal((24, True))
         self.comb += [lraw.eq(loga.y - (T.MEL_SHIFT << T.LOG_FRAC)),
-                      lc.eq(Mux(lraw < (G.LM_LO << T.LOG_FRAC), G.LM_LO << T.LOG_FRAC,
+                      lc.eq(Mux(_below(self, lraw, G.LM_LO << T.LOG_FRAC), _pattern(G.LM_LO << T.LOG_FRAC, 24),
                                 Mux(lraw > (G.LM_HI << T.LOG_FRAC), G.LM_HI << T.LOG_FRAC, lraw)))]
         q_dct = Signal((48, True))
         self.comb += q_dct.eq(((dacc + (1 << (G.MFCC_SHIFT - 1))) >> G.MFCC_SHIFT) + G.MFCC_ZP)
@@ -405,7 +430,7 @@ class FrontendCore(Module):
             If(mode == MODE_MFCC,
                 l_w.adr.eq(m), l_w.dat_w.eq(lc), l_w.we.eq(1),
             ).Else(
-                self.out_we.eq(1), self.out_adr.eq(m), self.out_dat.eq(_sat(q_log, 8))),
+                self.out_we.eq(1), self.out_adr.eq(m), self.out_dat.eq(_sat(self, q_log, 8))),
             NextState("BNEXT"))
         # PCEN
         diff = Signal((54, True))
@@ -419,7 +444,7 @@ class FrontendCore(Module):
             logb.ld.eq(1), logb.x_in.eq(Mnew + self.eps_q),
             NextState("P2"))
         fsm.act("P2", NextState("P3"))
-        fsm.act("P3", NextValue(t_r, Mux(loga.y == T.LOG_ZERO, T.EXP_TMIN, t_comb)), NextState("P4"))
+        fsm.act("P3", NextValue(t_r, Mux(loga.zero, _pattern(T.EXP_TMIN, 24), t_comb)), NextState("P4"))
         fsm.act("P4", exp.ld.eq(1), exp.t_in.eq(t_r), NextState("P5"))
         fsm.act("P5", NextState("P6"))
         fsm.act("P6", loga.ld.eq(1), loga.x_in.eq(exp.y + self.delta_q16), NextState("P7"))
@@ -427,7 +452,7 @@ class FrontendCore(Module):
         fsm.act("P8", NextValue(p_r, pr_comb), NextState("P9"))
         fsm.act("P9", exp.ld.eq(1), exp.t_in.eq(p_r), NextState("P10"))
         fsm.act("P10", NextState("P11"))
-        fsm.act("P11", self.out_we.eq(1), self.out_adr.eq(m), self.out_dat.eq(_sat(q_pcen, 8)),
+        fsm.act("P11", self.out_we.eq(1), self.out_adr.eq(m), self.out_dat.eq(_sat(self, q_pcen, 8)),
                 NextState("BNEXT"))
         fsm.act("BNEXT",
             If(m == T.NMELS - 1,
@@ -454,7 +479,7 @@ class FrontendCore(Module):
         self.comb += dsum.eq(dacc + dprod)
         q_dsum = Signal((48, True))
         self.comb += q_dsum.eq(((dsum + (1 << (G.MFCC_SHIFT - 1))) >> G.MFCC_SHIFT) + G.MFCC_ZP)
-        self.comb += If(dv2 & dlast2, self.out_we.eq(1), self.out_adr.eq(dj2), self.out_dat.eq(_sat(q_dsum, 8)))
+        self.comb += If(dv2 & dlast2, self.out_we.eq(1), self.out_adr.eq(dj2), self.out_dat.eq(_sat(self, q_dsum, 8)))
         fsm.act("DONE",
             self.frame_done.eq(1),
             NextValue(self.frame_count, self.frame_count + 1),

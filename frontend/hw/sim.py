@@ -78,14 +78,23 @@ endmodule
 """
 
 
-def build(outdir: str) -> str:
-    """Generate frontend_core.v (+ ROM .init files) in outdir; return the Verilog path."""
-    from migen.fhdl.verilog import convert
+def build(outdir: str, backend: str = "migen") -> str:
+    """Generate frontend_core.v (+ ROM .init files) in outdir with Migen's or LiteX's Verilog backend;
+    return the Verilog path."""
     core = FrontendCore()
     ios = {core.sink_valid, core.sink_ready, core.sink_data, core.mode, core.b_q16, core.alpha_q14,
            core.delta_q16, core.r_q14, core.eps_q, core.m_init, core.clear, core.out_we, core.out_adr,
            core.out_dat, core.frame_done, core.busy, core.frame_count, core.last_cycles}
-    out = convert(core, ios=ios, name="frontend_core")
+    if backend == "migen":
+        from migen.fhdl.verilog import convert
+        out = convert(core, ios=ios, name="frontend_core")
+    elif backend == "litex":
+        from litex.gen.fhdl.verilog import convert
+        from migen import ClockDomain
+        core.clock_domains.cd_sys = ClockDomain("sys")
+        out = convert(core, ios=ios | {core.cd_sys.clk, core.cd_sys.rst}, name="frontend_core")
+    else:
+        raise ValueError(backend)
     os.makedirs(outdir, exist_ok=True)
     path = os.path.join(outdir, "frontend_core.v")
     with open(path, "w") as f:
@@ -103,12 +112,12 @@ def have_icarus() -> bool:
 _COMPILED: dict[str, str] = {}
 
 
-def _compile(nmax: int) -> str:
-    key = str(nmax)
+def _compile(nmax: int, backend: str = "migen") -> str:
+    key = f"{nmax}-{backend}"
     if key in _COMPILED and os.path.exists(os.path.join(_COMPILED[key], "sim.vvp")):
         return _COMPILED[key]
     d = tempfile.mkdtemp(prefix="kws_frontend_iv_")
-    build(d)
+    build(d, backend)
     with open(os.path.join(d, "tb.v"), "w") as f:
         f.write(TB % {"nmax": nmax})
     subprocess.run(["iverilog", "-g2005", "-o", "sim.vvp", "tb.v", "frontend_core.v"], cwd=d, check=True,
@@ -117,11 +126,12 @@ def _compile(nmax: int) -> str:
     return d
 
 
-def run_icarus(audio: np.ndarray, mode: str = "logmel", params=None, gap: int = 0):
-    """Simulate the RTL on int16 audio; returns (frames (n, F) int8, cycles per frame (n,) int)."""
+def run_icarus(audio: np.ndarray, mode: str = "logmel", params=None, gap: int = 0, backend: str = "migen"):
+    """Simulate the RTL on int16 audio; returns (frames (n, F) int8, cycles per frame (n,) int).
+    backend: the Verilog generator, "migen" (Migen 0.10) or "litex" (LiteX's, as a SoC build uses)."""
     audio = np.asarray(audio, dtype=np.int16)
     nmax = 1 << max(10, int(np.ceil(np.log2(max(2, audio.shape[0])))))
-    d = _compile(nmax)
+    d = _compile(nmax, backend)
     with open(os.path.join(d, "samples.hex"), "w") as f:
         f.write("\n".join(f"{int(v) & 0xFFFF:04x}" for v in audio) + "\n")
     q = G._params(params).quantized()
