@@ -20,7 +20,7 @@ def test_cocotb_icarus_random_layers(seed, tmp_path):
                  timescale=("1ns", "1ps"))
     os.environ["ACCEL_COCOTB_SEED"] = str(seed % 100000)
     res = runner.test(hdl_toplevel="accel_core", test_module="accel_tb", build_dir=tmp_path / "sim",
-                      test_dir=ROOT / "tests" / "cocotb",
+                      test_dir=ROOT / "tests" / "cocotb", results_xml=str(tmp_path / "results.xml"),
                       extra_env={"PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests" / "cocotb")] + sys.path),
                                  "ACCEL_COCOTB_SEED": str(seed % 100000)})
     from cocotb_tools.runner import get_results
