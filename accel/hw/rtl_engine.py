@@ -42,15 +42,25 @@ def build(cfg: AccelConfig = DEFAULT, quiet: bool = True) -> Path:
     exe = d / "obj" / "Vaccel_core"
     if exe.exists():
         return exe
-    d.mkdir(parents=True, exist_ok=True)
-    (d / "accel_core.v").write_text(text)
-    shutil.copy(HARNESS, d / "tb.cpp")
-    cmd = ["flock", LOCK, "verilator", "--cc", "accel_core.v", "--exe", "tb.cpp", "--top-module", "accel_core",
-           "-Mdir", "obj", "-O2", "--build", "-j", "2", "-Wno-fatal", "-Wno-WIDTH", "-Wno-CASEINCOMPLETE",
-           "--x-assign", "0", "--x-initial", "0", "-CFLAGS", "-O1"]
-    r = subprocess.run(cmd, cwd=d, capture_output=True, text=True)
-    if r.returncode != 0 or not exe.exists():
-        raise RuntimeError(f"verilator build failed in {d}:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
+    import fcntl
+    with open(LOCK, "a") as lock:            # the machine-wide Verilator lock (same file as `flock`)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if exe.exists():                 # built by another process while we waited
+                return exe
+            d.mkdir(parents=True, exist_ok=True)
+            (d / "accel_core.v").write_text(text)
+            shutil.copy(HARNESS, d / "tb.cpp")
+            cmd = ["verilator", "--cc", "accel_core.v", "--exe", "tb.cpp", "--top-module", "accel_core",
+                   "-Mdir", "obj.tmp", "-O2", "--build", "-j", "2", "-Wno-fatal", "-Wno-WIDTH",
+                   "-Wno-CASEINCOMPLETE", "--x-assign", "0", "--x-initial", "0", "-CFLAGS", "-O1"]
+            shutil.rmtree(d / "obj.tmp", ignore_errors=True)
+            r = subprocess.run(cmd, cwd=d, capture_output=True, text=True)
+            if r.returncode != 0 or not (d / "obj.tmp" / "Vaccel_core").exists():
+                raise RuntimeError(f"verilator build failed in {d}:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
+            (d / "obj.tmp").rename(d / "obj")      # atomic publish: readers only ever see a complete build
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     return exe
 
 
