@@ -76,12 +76,19 @@ def parse_args(argv=None):
     p.add_argument("--wav", default=None, help="sim: audio clip loaded into main RAM for the firmware")
     p.add_argument("--mode", choices=["logmel", "pcen", "mfcc"], default="logmel",
                    help="front-end feature mode used by the firmware")
+    p.add_argument("--model", default=None, help="int8 .tflite model for the firmware (default: the bundled one)")
+    p.add_argument("--input", default=None,
+                   help="int8 .npy input tensor(s) fed straight to the model (bypassing the front-end); "
+                        "prints outputs like `python -m accel run`")
+    p.add_argument("--cpu-only", action="store_true", help="run the model with the CPU's int8 kernels only")
     p.add_argument("--timeout", type=float, default=600.0, help="sim: wall-clock seconds before giving up")
     p.add_argument("--jobs", type=int, default=2, help="parallel jobs for the Verilator build")
     p.add_argument("--no-run", action="store_true", help="sim: build everything but do not simulate")
     p.add_argument("--rebuild-gateware", action="store_true", help="ignore the gateware cache")
     p.add_argument("--verbose", action="store_true", help="show LiteX's and the compilers' full output")
     args = p.parse_args(argv)
+    if args.input and args.app == "selftest":
+        args.app = "infer"
     if args.board not in BOARDS:
         p.error(f"unknown board {args.board!r}; choose one of: {', '.join(BOARDS)}")
     if args.board != "arty" and (args.build or args.load):
@@ -227,11 +234,12 @@ def build_firmware(args, out, meta):
         apps = sorted(p.stem[4:] for p in (ROOT / "firmware" / "src").glob("app_*.c"))
         raise BuildError(f"unknown firmware app {args.app!r}; available: {', '.join(apps)}")
     write_selftest_header(gen)
+    with_model = prepare_model(args, gen)
     from soc.audio import c_header
     _write_if_changed(gen / "audio_image.h", c_header())
     mode = {"pass": 0, "fail": 1, "hang": 2}[args.selftest_mode]
     fe_mode = {"logmel": 0, "pcen": 1, "mfcc": 2}[args.mode]
-    defines = f"-DSELFTEST_MODE={mode} -DFEATURE_MODE={fe_mode}"
+    defines = f"-DSELFTEST_MODE={mode} -DFEATURE_MODE={fe_mode}" + (" -DCPU_ONLY" if args.cpu_only else "")
     # Objects depend on the defines: rebuild when they change.
     stamp = fw_out / ".defines"
     if not stamp.exists() or stamp.read_text() != defines + args.app:
@@ -239,7 +247,8 @@ def build_firmware(args, out, meta):
             o.unlink()
         stamp.write_text(defines + args.app)
     cmd = ["make", "-C", str(fw_out), "-f", str(ROOT / "firmware" / "Makefile"), f"BUILD_DIR={out}",
-           f"OUT_DIR={fw_out}", f"GEN_DIR={gen}", f"APP={args.app}", f"FW_DEFINES={defines}", "-j2"]
+           f"OUT_DIR={fw_out}", f"GEN_DIR={gen}", f"APP={args.app}", f"FW_DEFINES={defines}",
+           f"WITH_MODEL={int(with_model)}", "-j2"]
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if r.returncode != 0:
         print("\n".join(r.stdout.splitlines()[-40:]), file=sys.stderr)
@@ -257,6 +266,79 @@ def build_firmware(args, out, meta):
     log(f"firmware: {binary.relative_to(ROOT) if binary.is_relative_to(ROOT) else binary} "
         f"({size} bytes, {100 * size / meta['rom_size']:.0f}% of ROM)")
     return binary
+
+
+def prepare_model(args, gen: Path) -> bool:
+    """--model/--input: generate the model's C layer table, the accelerator image and the inputs."""
+    if args.app != "infer":
+        return False
+    import numpy as np
+
+    from accel.compiler import compile_model, pack_tensor, write_c_header
+    from accel.ir import ModelError
+    from accel.tflite_import import load_tflite
+    sys.path.insert(0, str(ROOT / "firmware" / "nn"))
+    from nn_table import buf_bytes, emit_c
+    if not args.model or not args.input:
+        raise BuildError("the infer app needs --model MODEL.tflite and --input X.npy")
+    if not Path(args.model).is_file():
+        raise BuildError(f"model file not found: {args.model}")
+    try:
+        model = load_tflite(args.model)
+    except ModelError as e:
+        raise BuildError(str(e))
+    x = _load_input(args.input, model)
+    _write_if_changed(gen / "kws_model_table.c", emit_c(model, "kws"))
+    tail_first = len(model.layers)
+    if not args.cpu_only:
+        try:
+            prog = compile_model(model)
+        except ModelError as e:
+            raise BuildError(f"{e} (or run it on the CPU with --cpu-only)")
+        write_c_header(prog, gen / "accel_model.h.tmp")
+        text = (gen / "accel_model.h.tmp").read_text()
+        (gen / "accel_model.h.tmp").unlink()
+        text += f"\n#define ACCEL_MODEL_QWORD_LEN {prog.quant.shape[1] if prog.quant.ndim == 2 else 0}\n"
+        _write_if_changed(gen / "accel_model.h", text)
+        if prog.cpu_tail:
+            tail_first = model.layers.index(prog.cpu_tail[0])
+        packed = [pack_tensor(xi.reshape(prog.input.shape)) for xi in x]
+    else:
+        packed = [np.zeros(1, np.uint32) for _ in x]
+    out_bytes = int(np.prod(model.output.shape))
+    lines = ["/* Generated by soc/build.py from --input: do not edit. */", "#include <stdint.h>",
+             f"#define INFER_N_INPUTS {len(x)}", f"#define INFER_BUF_BYTES {max(buf_bytes(model), out_bytes)}",
+             f"#define INFER_OUTPUT_BYTES {out_bytes}", f"#define INFER_TAIL_FIRST {tail_first}",
+             f"#define INFER_PACKED_WORDS {len(packed[0])}",
+             f"static const int8_t infer_inputs[{len(x)}][{x[0].size}] = {{"]
+    lines += ["  {" + ",".join(str(int(v)) for v in xi.reshape(-1)) + "}," for xi in x]
+    lines += ["};", f"static const uint32_t infer_inputs_packed[{len(x)}][{len(packed[0])}] = {{"]
+    lines += ["  {" + ",".join(f"0x{int(v):08x}" for v in p) + "}," for p in packed]
+    lines += ["};", ""]
+    _write_if_changed(gen / "infer_inputs.h", "\n".join(lines))
+    log(f"model: {args.model} ({model.summary()}), {len(x)} input(s), "
+        f"{'CPU only' if args.cpu_only else 'accelerator'}")
+    return True
+
+
+def _load_input(path, model):
+    import numpy as np
+    if not Path(path).is_file():
+        raise BuildError(f"input file not found: {path}")
+    try:
+        x = np.load(path, allow_pickle=False)
+    except Exception as e:  # noqa: BLE001
+        raise BuildError(f"cannot read {path} as .npy ({type(e).__name__})")
+    if x.dtype != np.int8:
+        raise BuildError(f"input {path} is {x.dtype}, expected int8 (quantize with the model's input scale "
+                         f"{model.input.scale:.6g} and zero point {model.input.zero_point})")
+    shape = tuple(model.input.shape)
+    if x.shape == shape:
+        x = x[None]
+    elif x.shape[1:] != shape or x.shape[0] < 1:
+        raise BuildError(f"input shape {x.shape} does not match the model input {shape} (optionally with a "
+                         "leading batch axis)")
+    return x
 
 
 def write_rom_init(binary: Path, init_path: Path, rom_size: int):

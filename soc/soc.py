@@ -15,7 +15,8 @@ ROM_PLACEHOLDER = [0x00000013]  # rv32 "nop"
 
 
 class KWSSoC(SoCCore):
-    def __init__(self, board, sys_clk_freq=None, cpu_variant="standard", with_frontend=True, **kwargs):
+    def __init__(self, board, sys_clk_freq=None, cpu_variant="standard", with_frontend=True,
+                 with_accel=True, **kwargs):
         self.board = board
         sys_clk_freq = int(sys_clk_freq or board.default_sys_clk_freq)
         platform = board.platform
@@ -37,6 +38,20 @@ class KWSSoC(SoCCore):
         board.add_board_io(self, sys_clk_freq)
         if with_frontend:
             self.add_frontend()
+        if with_accel:
+            self.add_accel()
+
+    def add_accel(self, name="accel", config=None):
+        """The DS-CNN accelerator: CSRs, done IRQ, one uncached Wishbone window onto its memories."""
+        from litex.soc.integration.soc import SoCRegion
+
+        from accel.hw.config import DEFAULT
+        from accel.hw.litex_core import AccelLiteX
+        core = AccelLiteX(config or DEFAULT)
+        setattr(self, name, core)
+        self.bus.add_slave(name, core.bus, SoCRegion(size=AccelLiteX.WINDOW_BYTES, cached=False))
+        if self.irq.enabled:
+            self.irq.add(name, use_loc_if_exists=True)
 
     def add_frontend(self, name="frontend"):
         """The fixed-point audio front-end: CSRs, sample FIFO, a Wishbone window on its feature ring."""

@@ -1,0 +1,61 @@
+"""`soc/build.py --model M --input X.npy`: the model run by the firmware inside the Verilator SoC must
+print the same int8 outputs as `python -m accel run` (golden) and tflite-micro."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from accel import golden
+from accel.tflm import run_tflm
+from accel.tflite_import import load_tflite
+from training.zoo import zoo_model
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT_RE = re.compile(r"^output\[(\d+)\]: \[([-\d ]+) \] argmax=(\d+) cycles=(\d+)$", re.M)
+
+
+def soc_run(model, x_path, *extra):
+    return subprocess.run([sys.executable, str(ROOT / "soc" / "build.py"), "--board", "sim", "--model", str(model),
+                           "--input", str(x_path), "--timeout", "900", *extra],
+                          cwd=ROOT, capture_output=True, text=True)
+
+
+def test_cpu_only_soc_equals_golden_and_tflm(tmp_path, seed):
+    path = zoo_model("narrow")
+    model = load_tflite(path)
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-128, 128, (2,) + tuple(model.input.shape), dtype=np.int8)
+    np.save(tmp_path / "x.npy", x)
+    r = soc_run(path, tmp_path / "x.npy", "--cpu-only")
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    got = [(int(m.group(1)), np.array(m.group(2).split(), int), int(m.group(3))) for m in OUT_RE.finditer(r.stdout)]
+    assert [g[0] for g in got] == [0, 1]
+    gold = golden.run(model, x)
+    tflm = np.stack([run_tflm(str(path), xi) for xi in x])
+    for i, y, am in got:
+        assert np.array_equal(y, gold[i].reshape(-1)), f"input {i}: SoC {y} golden {gold[i]}"
+        assert np.array_equal(y, np.asarray(tflm[i]).reshape(-1))
+        assert am == int(np.argmax(gold[i]))
+    # Same line format as `python -m accel run` (minus the cycles), so the two can be diffed.
+    np.save(tmp_path / "x0.npy", x[0])
+    cli = subprocess.run([sys.executable, "-m", "accel", "run", str(path), "--input", str(tmp_path / "x0.npy"),
+                          "--engine", "golden"], cwd=ROOT, capture_output=True, text=True)
+    soc_line = re.search(r"^output\[0\]: .* argmax=\d+", r.stdout, re.M).group(0)
+    assert soc_line == cli.stdout.strip()
+
+
+def test_input_of_wrong_shape_is_one_line(tmp_path):
+    np.save(tmp_path / "bad.npy", np.zeros((3, 7), np.int8))
+    r = soc_run(zoo_model("narrow"), tmp_path / "bad.npy")
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "does not match the model input (49, 10, 1)" in r.stderr
+
+
+def test_input_of_wrong_dtype_is_one_line(tmp_path):
+    np.save(tmp_path / "bad.npy", np.zeros((49, 10, 1), np.float32))
+    r = soc_run(zoo_model("narrow"), tmp_path / "bad.npy")
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "expected int8" in r.stderr
