@@ -70,6 +70,27 @@ def test_c_header_of_program(tmp_path):
     assert "kws_desc[" in text and "KWS_N_LAYERS 1" in text and '#include "accel_desc.h"' in text
 
 
+def test_c_header_arrays_are_bus_images():
+    """The firmware (accel_drv.c accel_load) copies the header's desc/weights/quant arrays verbatim into
+    their windows: that must load exactly what image_writes() loads (quant already at the bus stride)."""
+    import re
+
+    from accel.tflite_import import load_tflite
+    from training.zoo import zoo_model
+    prog = C.compile_model(load_tflite(zoo_model("narrow")))
+    assert len(prog.quant) > 1 and prog.quant.shape[1] < D.QUANT_STRIDE   # re-striding would show
+    text = C.c_header(prog, "m")
+    arrays = {n: [int(v, 16) for v in body.split(",") if v]
+              for n, body in re.findall(r"m_(\w+)\[\d+\] = \{([^}]*)\}", text)}
+    mem = {}
+    for region in ("desc", "weight", "quant"):
+        for i, v in enumerate(arrays["weights" if region == "weight" else region]):
+            mem[C.bus_addr(region, i)] = v
+    want = dict(C.image_writes(prog))
+    assert {a: mem.get(a) for a in want} == want
+    assert all(v == 0 for a, v in mem.items() if a not in want)   # only the unused quant lanes
+
+
 def test_unsupported_op_is_model_error():
     from accel.ir import Layer, Model, QTensor
     inp = QTensor((4, 4, 8), 0.1, 0)

@@ -59,3 +59,33 @@ def test_input_of_wrong_dtype_is_one_line(tmp_path):
     r = soc_run(zoo_model("narrow"), tmp_path / "bad.npy")
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "expected int8" in r.stderr
+
+
+@pytest.mark.parametrize("name", ["narrow", "mlperf"])
+def test_accel_soc_equals_golden_and_tflm(tmp_path, seed, name):
+    """The accelerated SoC (firmware accel_load + accel_run, CPU tail) equals golden and TFLM exactly.
+
+    Guards the firmware/image contract: the program header's quant array is already at the bus stride
+    and accel_load must copy it verbatim (it used to re-stride it, so every quant word but the first
+    got the wrong bias/multiplier/shift and layer 0 was already wrong in the SoC)."""
+    path = zoo_model(name)
+    model = load_tflite(path)
+    n = 5
+    x = np.random.default_rng(seed).integers(-128, 128, (n,) + tuple(model.input.shape), dtype=np.int8)
+    np.save(tmp_path / "x.npy", x)
+    r = soc_run(path, tmp_path / "x.npy")
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "accelerator + CPU tail" in r.stdout
+    got = [(int(m.group(1)), np.array(m.group(2).split(), int), int(m.group(3)), int(m.group(4)))
+           for m in OUT_RE.finditer(r.stdout)]
+    assert [g[0] for g in got] == list(range(n)), r.stdout[-2000:]
+    gold = golden.run(model, x)
+    tflm = np.stack([run_tflm(str(path), xi) for xi in x])
+    for i, y, am, _ in got:
+        assert np.array_equal(y, gold[i].reshape(-1)), f"{name} input {i}: SoC {y} golden {gold[i].reshape(-1)}"
+        assert np.array_equal(y, np.asarray(tflm[i]).reshape(-1)), f"{name} input {i}: SoC {y} TFLM {tflm[i]}"
+        assert am == int(np.argmax(gold[i]))
+    cycles = [g[3] for g in got]
+    assert all(c > 0 for c in cycles)
+    print(f"\n[cycles] {name}: accelerated SoC inference (input write + accelerator + CPU tail): "
+          f"{cycles} (mean {np.mean(cycles):.0f})")

@@ -11,15 +11,17 @@ static volatile uint32_t *win(uint32_t byte_offset)
 }
 
 void accel_load(const uint32_t *desc, uint32_t n_desc, const uint32_t *weights, uint32_t n_weights,
-                const uint32_t *quant, uint32_t n_quant, uint32_t qword_len)
+                const uint32_t *quant, uint32_t n_quant)
 {
 	volatile uint32_t *d = win(ACCEL_WIN_DESC), *w = win(ACCEL_WIN_WEIGHT), *q = win(ACCEL_WIN_QUANT);
 	for (uint32_t i = 0; i < n_desc; i++)
 		d[i] = desc[i];
 	for (uint32_t i = 0; i < n_weights; i++)
 		w[i] = weights[i];
+	/* The program header (accel/compiler.py c_header) already lays the quant words out at the bus
+	 * stride (ACCEL_QUANT_STRIDE_WORDS words per quant word, unused lanes zero): copy verbatim. */
 	for (uint32_t i = 0; i < n_quant; i++)
-		q[(i / qword_len) * ACCEL_QUANT_STRIDE_WORDS + i % qword_len] = quant[i];
+		q[i] = quant[i];
 }
 
 void accel_write_act(int buf, uint32_t word32, const uint32_t *src, uint32_t n)

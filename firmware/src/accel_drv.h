@@ -11,9 +11,11 @@
 #define ACCEL_WIN_ACT1   0x100000u
 #define ACCEL_QUANT_STRIDE_WORDS 16u
 
-/* Load descriptors, weights and quant words (qword_len 32-bit words each) into the core. */
+/* Load descriptors, weights and quant words into the core. All three arrays are bus images copied
+ * verbatim into their windows; quant is already at the bus stride (ACCEL_QUANT_STRIDE_WORDS 32-bit
+ * words per quant word), as accel/compiler.py c_header() generates it. */
 void accel_load(const uint32_t *desc, uint32_t n_desc, const uint32_t *weights, uint32_t n_weights,
-                const uint32_t *quant, uint32_t n_quant, uint32_t qword_len);
+                const uint32_t *quant, uint32_t n_quant);
 /* Write/read 32-bit words of activation buffer buf (0 = A, 1 = B) from 32-bit word index word32. */
 void accel_write_act(int buf, uint32_t word32, const uint32_t *src, uint32_t n);
 void accel_read_act(int buf, uint32_t word32, uint32_t *dst, uint32_t n);
