@@ -37,6 +37,7 @@ from boards import BOARDS  # noqa: E402
 VERILATOR_LOCK = "/tmp/kws-verilator.lock"
 EXIT_MARK = "KWS_EXIT="
 EXIT_RE = re.compile(r"KWS_EXIT=(-?\d+)")
+DETECT_RE = re.compile(r"^detect: (\S+) conf=(\d+)/255 t=(\d+)ms")
 # Lines the Verilator harness prints itself (module loading, $finish): shown only with --verbose.
 SIM_BANNER_RE = re.compile(r"^\[\w+\] (loaded|sys_clk:)|Verilog \$finish|^\[warn\] Epoll")
 SELFTEST_BYTES = 4096
@@ -73,7 +74,9 @@ def parse_args(argv=None):
     p.add_argument("--app", default="selftest", help="firmware application (firmware/src/app_<name>.c)")
     p.add_argument("--selftest-mode", choices=["pass", "fail", "hang"], default="pass",
                    help="selftest app: normal, report a wrong answer, or never finish (to test the flow)")
-    p.add_argument("--wav", default=None, help="sim: audio clip loaded into main RAM for the firmware")
+    p.add_argument("--wav", nargs="+", default=None,
+                   help="sim: audio clip(s) loaded into main RAM for the firmware (several: played one after "
+                        "the other with 0.5 s of silence between; kws default: the bundled clips)")
     p.add_argument("--mode", choices=["logmel", "pcen", "mfcc"], default="logmel",
                    help="front-end feature mode used by the firmware")
     p.add_argument("--model", default=None, help="int8 .tflite model for the firmware (default: the bundled one)")
@@ -81,6 +84,9 @@ def parse_args(argv=None):
                    help="int8 .npy input tensor(s) fed straight to the model (bypassing the front-end); "
                         "prints outputs like `python -m accel run`")
     p.add_argument("--cpu-only", action="store_true", help="run the model with the CPU's int8 kernels only")
+    p.add_argument("--threshold", type=float, default=0.6, help="kws: smoothed probability to report a keyword")
+    p.add_argument("--smooth-hops", type=int, default=3, help="kws: posterior smoothing window (20 ms hops)")
+    p.add_argument("--refractory", type=float, default=1.0, help="kws: seconds after a detection with no other")
     p.add_argument("--timeout", type=float, default=600.0, help="sim: wall-clock seconds before giving up")
     p.add_argument("--jobs", type=int, default=2, help="parallel jobs for the Verilator build")
     p.add_argument("--no-run", action="store_true", help="sim: build everything but do not simulate")
@@ -269,39 +275,62 @@ def build_firmware(args, out, meta):
 
 
 def prepare_model(args, gen: Path) -> bool:
-    """--model/--input: generate the model's C layer table, the accelerator image and the inputs."""
-    if args.app != "infer":
+    """Apps that run a model (infer, kws): its C layer table, the accelerator image, app headers."""
+    if args.app not in ("infer", "kws"):
         return False
-    import numpy as np
+    if args.app == "infer" and (not args.model or not args.input):
+        raise BuildError("the infer app needs --model MODEL.tflite and --input X.npy")
+    model, prog, tail_first = _model_artifacts(args, gen)
+    if args.app == "infer":
+        _write_infer_inputs(args, gen, model, prog, tail_first)
+    else:
+        _write_kws_header(args, gen, model, tail_first)
+    log(f"model: {args.model} ({model.summary()}), {'CPU only' if args.cpu_only else 'accelerator'}")
+    return True
 
-    from accel.compiler import compile_model, pack_tensor, write_c_header
+
+def _model_artifacts(args, gen: Path):
+    from accel.compiler import compile_model
     from accel.ir import ModelError
     from accel.tflite_import import load_tflite
     sys.path.insert(0, str(ROOT / "firmware" / "nn"))
-    from nn_table import buf_bytes, emit_c
-    if not args.model or not args.input:
-        raise BuildError("the infer app needs --model MODEL.tflite and --input X.npy")
+    from nn_table import emit_c
+    if not args.model:
+        args.model = str(default_model())
     if not Path(args.model).is_file():
         raise BuildError(f"model file not found: {args.model}")
     try:
         model = load_tflite(args.model)
     except ModelError as e:
         raise BuildError(str(e))
-    x = _load_input(args.input, model)
     _write_if_changed(gen / "kws_model_table.c", emit_c(model, "kws"))
-    tail_first = len(model.layers)
-    if not args.cpu_only:
-        try:
-            prog = compile_model(model)
-        except ModelError as e:
-            raise BuildError(f"{e} (or run it on the CPU with --cpu-only)")
-        write_c_header(prog, gen / "accel_model.h.tmp")
-        text = (gen / "accel_model.h.tmp").read_text()
-        (gen / "accel_model.h.tmp").unlink()
-        text += f"\n#define ACCEL_MODEL_QWORD_LEN {prog.quant.shape[1] if prog.quant.ndim == 2 else 0}\n"
-        _write_if_changed(gen / "accel_model.h", text)
-        if prog.cpu_tail:
-            tail_first = model.layers.index(prog.cpu_tail[0])
+    if args.cpu_only:
+        return model, None, len(model.layers)
+    try:
+        prog = compile_model(model)
+    except ModelError as e:
+        raise BuildError(f"{e} (or run it on the CPU with --cpu-only)")
+    from accel.compiler import c_header
+    _write_if_changed(gen / "accel_model.h", c_header(prog))
+    tail_first = model.layers.index(prog.cpu_tail[0]) if prog.cpu_tail else len(model.layers)
+    return model, prog, tail_first
+
+
+def default_model() -> Path:
+    found = sorted((ROOT / "models").glob("*.tflite"))
+    if not found:
+        raise BuildError("no bundled model in models/; train one (python training/train.py) or pass --model")
+    return found[0]
+
+
+def _write_infer_inputs(args, gen, model, prog, tail_first):
+    import numpy as np
+
+    from accel.compiler import pack_tensor
+    sys.path.insert(0, str(ROOT / "firmware" / "nn"))
+    from nn_table import buf_bytes
+    x = _load_input(args.input, model)
+    if prog is not None:
         packed = [pack_tensor(xi.reshape(prog.input.shape)) for xi in x]
     else:
         packed = [np.zeros(1, np.uint32) for _ in x]
@@ -316,9 +345,46 @@ def prepare_model(args, gen: Path) -> bool:
     lines += ["  {" + ",".join(f"0x{int(v):08x}" for v in p) + "}," for p in packed]
     lines += ["};", ""]
     _write_if_changed(gen / "infer_inputs.h", "\n".join(lines))
-    log(f"model: {args.model} ({model.summary()}), {len(x)} input(s), "
-        f"{'CPU only' if args.cpu_only else 'accelerator'}")
-    return True
+
+
+def feature_mode_for(model):
+    """The front-end mode whose int8 output quantization is the model's input quantization."""
+    from frontend import golden as G
+    shape = tuple(model.input.shape)
+    for mode in ("mfcc", "logmel", "pcen"):
+        scale, zp = G.output_quant(mode)
+        if (len(shape) == 3 and shape[0] == 49 and shape[1] == G.FEATURES[mode] and shape[2] == 1
+                and int(model.input.zero_point) == zp and abs(model.input.scale - scale) <= 1e-6 * scale):
+            return mode
+    raise BuildError(f"model input {shape} with scale {model.input.scale:.6g} / zero point "
+                     f"{model.input.zero_point} matches no front-end mode's features "
+                     f"(see frontend.golden.output_quant); train it on the front-end's features")
+
+
+def _write_kws_header(args, gen, model, tail_first):
+    import numpy as np
+
+    from frontend import golden as G
+    sys.path.insert(0, str(ROOT / "firmware" / "nn"))
+    from nn_table import buf_bytes
+    from training.labels import KEYWORDS, LABELS
+    mode = feature_mode_for(model)
+    n_classes = int(np.prod(model.output.shape))
+    labels = list(LABELS) if n_classes == len(LABELS) else [f"class{i}" for i in range(n_classes)]
+    first_kw = len(LABELS) - len(KEYWORDS) if n_classes == len(LABELS) else 0
+    silence = G.features(np.zeros(16000, np.int16), mode)[0]
+    lines = ["/* Generated by soc/build.py for the kws app: do not edit. */", "#include <stdint.h>",
+             f"#define KWS_IN_H {model.input.shape[0]}", f"#define KWS_IN_W {model.input.shape[1]}",
+             f"#define KWS_N_CLASSES {n_classes}", f"#define KWS_BUF_BYTES {max(buf_bytes(model), n_classes)}",
+             f"#define KWS_TAIL_FIRST {tail_first}", f"#define KWS_FE_MODE {('logmel', 'pcen', 'mfcc').index(mode)}",
+             f"#define KWS_FIRST_KEYWORD {first_kw}", f"#define KWS_SMOOTH_HOPS {args.smooth_hops}",
+             f"#define KWS_THRESHOLD {int(round(args.threshold * 255))}",
+             f"#define KWS_REFRACTORY_HOPS {int(round(args.refractory * 50))}",
+             "static const int8_t kws_silence_frame[KWS_IN_W] = {" + ",".join(str(int(v)) for v in silence) + "};",
+             "static const char *const kws_labels[KWS_N_CLASSES] = {" + ",".join(f'"{l}"' for l in labels) + "};",
+             ""]
+    _write_if_changed(gen / "kws_app.h", "\n".join(lines))
+    log(f"kws: front-end mode {mode} (matches the model's input quantization), labels {', '.join(labels)}")
 
 
 def _load_input(path, model):
@@ -349,24 +415,64 @@ def write_rom_init(binary: Path, init_path: Path, rom_size: int):
     init_path.write_text("".join(f"{w:08x}\n" for w in words))
 
 
+CLIP_GAP_S = 0.5
+
+
 def write_audio(args, init_path: Path, ram_bytes: int):
-    """The --wav clip (or nothing) into the main RAM's init file, read when the simulation starts."""
+    """The --wav clip(s) (or nothing) into the main RAM's init file, read when the simulation starts.
+
+    Several clips are joined with CLIP_GAP_S of silence between them; args.clip_spans records each
+    clip's (name, start s, end s) so detections can be attributed to a clip afterwards.
+    """
+    import numpy as np
+
     from soc.audio import write_main_ram_init
     samples = None
-    if args.wav:
+    args.clip_spans = []
+    wavs = args.wav or ([str(p) for p in default_clips()] if args.app == "kws" else [])
+    if wavs:
         from frontend import AudioError
         from frontend.wav import read_wav
-        try:
-            samples, note = read_wav(args.wav)
-        except AudioError as e:
-            raise BuildError(str(e))
-        if note:
-            log(f"note: {note}")
-        log(f"audio: {args.wav} ({len(samples) / 16000:.2f} s) loaded into main RAM")
+        parts, t = [], 0.0
+        for w in wavs:
+            try:
+                clip, note = read_wav(w)
+            except AudioError as e:
+                raise BuildError(str(e))
+            if note:
+                log(f"note: {note}")
+            if parts:
+                parts.append(np.zeros(int(CLIP_GAP_S * 16000), np.int16))
+                t += CLIP_GAP_S
+            parts.append(clip)
+            args.clip_spans.append((Path(w).name, t, t + len(clip) / 16000))
+            t += len(clip) / 16000
+        samples = np.concatenate(parts)
+        log(f"audio: {len(wavs)} clip(s), {len(samples) / 16000:.2f} s loaded into main RAM")
     try:
         write_main_ram_init(init_path, samples, ram_bytes)
     except ValueError as e:
         raise BuildError(str(e))
+
+
+def default_clips():
+    clips = sorted((ROOT / "models" / "clips").glob("*.wav"))
+    if not clips:
+        raise BuildError("no bundled clips in models/clips/; pass --wav CLIP.wav")
+    return clips
+
+
+def summarize_detections(args, lines):
+    """kws: print, per clip, what the firmware detected in it (by the detection's time)."""
+    spans = getattr(args, "clip_spans", [])
+    if args.app != "kws" or not spans:
+        return
+    hits = [(m.group(1), int(m.group(2)), int(m.group(3)) / 1000.0)
+            for m in (DETECT_RE.search(l) for l in lines) if m]
+    log("detections per clip:")
+    for name, t0, t1 in spans:
+        found = [f"{k} ({c}/255 at {t:.2f} s)" for k, c, t in hits if t0 <= t < t1 + CLIP_GAP_S]
+        print(f"  {name:28s} -> {', '.join(found) if found else 'nothing'}")
 
 
 # Simulation ---------------------------------------------------------------------------------------
@@ -411,6 +517,7 @@ def run_sim(args, out):
         raise BuildError(f"firmware did not finish within {args.timeout:g} s of simulation "
                          f"(last output: {last.strip()[:100]!r}); it may hang, or raise --timeout")
     t.join(5)
+    summarize_detections(args, lines)
     if status["code"] is None:
         raise BuildError(f"simulation ended (Vsim status {proc.returncode}) without the firmware "
                          f"reporting {EXIT_MARK}<status>")

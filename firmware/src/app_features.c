@@ -8,9 +8,8 @@
 #include <stdint.h>
 
 #include <generated/csr.h>
-#include <generated/mem.h>
 
-#include "audio_image.h"
+#include "audio_src.h"
 #include "frontend_drv.h"
 #include "platform.h"
 
@@ -30,19 +29,16 @@ static void print_frame(uint32_t idx, int bins)
 
 int app_main(void)
 {
-#if !defined(CSR_FRONTEND_BASE) || !defined(MAIN_RAM_BASE)
-	printf("features: this SoC has no front-end or main RAM\n");
+#ifndef CSR_FRONTEND_BASE
+	printf("features: this SoC has no front-end\n");
 	return 3;
 #else
-	const volatile uint32_t *img = (const volatile uint32_t *)MAIN_RAM_BASE;
-	if (img[0] != AUDIO_MAGIC) {
-		printf("features: no audio image in main RAM (run soc/build.py with --wav)\n");
+	uint32_t n, rate;
+	const volatile int16_t *s = audio_clip(&n, &rate);
+	if (!s)
 		return 3;
-	}
-	uint32_t n = img[1];
-	const volatile int16_t *s = (const volatile int16_t *)(img + AUDIO_HEADER_WORDS);
 	int bins = fe_bins(FEATURE_MODE);
-	printf("features: %lu samples at %lu Hz, mode %d\n", (unsigned long)n, (unsigned long)img[2], FEATURE_MODE);
+	printf("features: %lu samples at %lu Hz, mode %d\n", (unsigned long)n, (unsigned long)rate, FEATURE_MODE);
 	fe_start(FEATURE_MODE);
 	uint32_t printed = 0;
 	uint64_t t0 = platform_cycles();

@@ -1,0 +1,139 @@
+/*
+ * Keyword spotting on the clip in main RAM: for every 20 ms hop, 320 samples go through the hardware
+ * front-end, its new frame enters the feature ring (49 frames, oldest first; it starts as silence),
+ * the accelerator runs the model on the ring, the CPU finishes the softmax, and the detector smooths
+ * the posteriors and reports a keyword once past its threshold and refractory time.
+ *   inf <n> t=<ms>ms fe=<cycles> accel=<cycles> cpu=<cycles> best=<label>:<p/255>
+ *   detect: <label> conf=<p/255> t=<ms>ms
+ * gen/kws_app.h (soc/build.py) holds the labels, the front-end mode matching the model's input
+ * quantization, the silence frame and the detector settings.
+ */
+#include <stdio.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <generated/csr.h>
+
+#include "accel_drv.h"
+#include "audio_src.h"
+#include "frontend_drv.h"
+#include "kws_app.h"
+#include "kws_detect.h"
+#include "nn_model.h"
+#include "platform.h"
+
+extern const nn_model_t kws_model;
+
+#define HOP 320
+#define FRAMES KWS_IN_H
+#define BINS KWS_IN_W
+
+static int8_t ring[FRAMES][BINS];
+static uint32_t packed[FRAMES * BINS * 2];
+static int8_t buf_a[KWS_BUF_BYTES], buf_b[KWS_BUF_BYTES], probs[KWS_N_CLASSES];
+
+#if !defined(CPU_ONLY) && defined(CSR_ACCEL_BASE)
+#include "accel_model.h"
+
+/* Ring (oldest frame first) -> the accelerator's input layout: one 8-byte word per pixel (C = 1). */
+static void pack_ring(int head)
+{
+	for (int f = 0; f < FRAMES; f++) {
+		const int8_t *row = ring[(head + f) % FRAMES];
+		for (int b = 0; b < BINS; b++) {
+			packed[2 * (f * BINS + b)] = (uint8_t)row[b];
+			packed[2 * (f * BINS + b) + 1] = 0;
+		}
+	}
+}
+
+static int infer(int head)
+{
+	static uint32_t outw[ACCEL_MODEL_OUT_WORDS * 2];
+	pack_ring(head);
+	accel_write_act(ACCEL_MODEL_IN_BUF, 2 * ACCEL_MODEL_IN_BASE, packed, FRAMES * BINS * 2);
+	if (accel_run())
+		return -1;
+	accel_read_act(ACCEL_MODEL_OUT_BUF, 2 * ACCEL_MODEL_OUT_BASE, outw, ACCEL_MODEL_OUT_WORDS * 2);
+	const int8_t *cur = (const int8_t *)outw;
+	for (int l = KWS_TAIL_FIRST; l < kws_model.n_layers; l++) {
+		int8_t *dst = (l == kws_model.n_layers - 1) ? probs : ((cur == buf_a) ? buf_b : buf_a);
+		if (nn_layer_run(&kws_model.layers[l], cur, dst) != NN_OK)
+			return -1;
+		cur = dst;
+	}
+	if (cur != probs)
+		memcpy(probs, cur, KWS_N_CLASSES);
+	return 0;
+}
+#endif
+
+int app_main(void)
+{
+#if defined(CPU_ONLY) || !defined(CSR_ACCEL_BASE) || !defined(CSR_FRONTEND_BASE)
+	printf("kws: needs the SoC's front-end and accelerator (the CPU-only KWS build is not available yet)\n");
+	return 3;
+#else
+	uint32_t n, rate;
+	const volatile int16_t *s = audio_clip(&n, &rate);
+	if (!s)
+		return 3;
+	accel_load(accel_model_desc, sizeof(accel_model_desc) / 4, accel_model_weights,
+	           sizeof(accel_model_weights) / 4, accel_model_quant, sizeof(accel_model_quant) / 4);
+	kws_detector_t det;
+	if (kws_detect_init(&det, KWS_N_CLASSES, KWS_SMOOTH_HOPS, KWS_THRESHOLD, KWS_REFRACTORY_HOPS,
+	                    KWS_FIRST_KEYWORD)) {
+		printf("kws: bad detector settings\n");
+		return 3;
+	}
+	for (int f = 0; f < FRAMES; f++)
+		memcpy(ring[f], kws_silence_frame, BINS);
+	printf("kws: %lu samples (%lu ms), front-end mode %d, %d classes, threshold %d/255\n",
+	       (unsigned long)n, (unsigned long)(n * 1000u / rate), KWS_FE_MODE, KWS_N_CLASSES, KWS_THRESHOLD);
+
+	fe_start(KWS_FE_MODE);
+	int head = 0, detections = 0;
+	uint32_t frames = 0, pushed = 0;
+	uint64_t acc_total = 0, fe_total = 0, cpu_total = 0;
+	while (pushed < n) {
+		uint64_t t0 = platform_cycles();
+		for (int i = 0; i < HOP && pushed < n; i++)
+			fe_push(s[pushed++]);
+		fe_drain();
+		if (fe_frames() == frames)             /* the first hop does not fill a 30 ms window yet */
+			continue;
+		while (frames < fe_frames()) {         /* one new frame per hop */
+			fe_read_frame(frames++, ring[head], BINS);
+			head = (head + 1) % FRAMES;
+		}
+		uint32_t fe_cycles = fe_last_cycles();
+		if (infer(head)) {
+			printf("kws: accelerator error\n");
+			return 1;
+		}
+		int score, best = 0;
+		int hit = kws_detect_step(&det, probs, &score);
+		for (int c = 1; c < KWS_N_CLASSES; c++)
+			if (probs[c] > probs[best])
+				best = c;
+		uint32_t acc = accel_busy_cycles();
+		uint32_t total = (uint32_t)(platform_cycles() - t0);
+		uint32_t cpu = total > acc + fe_cycles ? total - acc - fe_cycles : 0;
+		uint32_t t_ms = (uint32_t)((uint64_t)pushed * 1000u / rate);
+		printf("inf %lu t=%lums fe=%lu accel=%lu cpu=%lu best=%s:%d\n", (unsigned long)frames,
+		       (unsigned long)t_ms, (unsigned long)fe_cycles, (unsigned long)acc, (unsigned long)cpu,
+		       kws_labels[best], probs[best] + 128);
+		acc_total += acc;
+		fe_total += fe_cycles;
+		cpu_total += cpu;
+		if (hit >= 0) {
+			detections++;
+			printf("detect: %s conf=%d/255 t=%lums\n", kws_labels[hit], score, (unsigned long)t_ms);
+		}
+	}
+	printf("kws: %d detection(s) in %lu frames; mean cycles per hop: front-end %lu, accelerator %lu, cpu %lu\n",
+	       detections, (unsigned long)frames, (unsigned long)(fe_total / (frames ? frames : 1)),
+	       (unsigned long)(acc_total / (frames ? frames : 1)), (unsigned long)(cpu_total / (frames ? frames : 1)));
+	return 0;
+#endif
+}
