@@ -150,7 +150,8 @@ def build_gateware(args, board, out):
 
     def generate():
         soc = KWSSoC(board, sys_clk_freq=args.sys_clk_freq)
-        builder = Builder(soc, output_dir=str(out), compile_gateware=False, compile_software=True)
+        builder = Builder(soc, output_dir=str(out), compile_gateware=False, compile_software=True,
+                          csr_json=str(out / "csr.json"))
         if board.name == "sim":
             builder.build(sim_config=board.sim_config(int(args.sys_clk_freq)), run=False,
                           jobs=args.jobs, opt_level="O3", interactive=False)
@@ -160,6 +161,7 @@ def build_gateware(args, board, out):
 
     log(f"gateware: generating the LiteX SoC for {board.name} (log: {out / 'gateware.log'})")
     soc = _quiet_call(generate, args.verbose, out / "gateware.log")
+    (out / "memory-map.md").write_text(memory_map_markdown(json.loads((out / "csr.json").read_text()), board.name))
     meta = {"build_name": "sim" if board.name == "sim" else soc.platform.name,
             "rom_size": soc.integrated_rom_size,
             "rom_base": soc.mem_map.get("rom", 0),
@@ -201,6 +203,24 @@ def _quiet_call(fn, verbose, log_path: Path, **kwargs):
             os.dup2(saved[1], 2)
             os.close(saved[0])
             os.close(saved[1])
+
+
+def memory_map_markdown(csr: dict, board: str) -> str:
+    """docs/memory-map.md from LiteX's csr.json: bus regions, CSR registers, interrupts."""
+    lines = [f"# Memory map ({board} board)", "",
+             f"Generated from the SoC by `python soc/build.py --board {board}` (build/{board}/memory-map.md);",
+             "tests/test_soc_sim.py checks that this copy is current.", "", "## Bus regions", "",
+             "| region | base | size | cached |", "| --- | --- | --- | --- |"]
+    for name, m in sorted(csr.get("memories", {}).items(), key=lambda kv: kv[1]["base"]):
+        lines.append(f"| {name} | 0x{m['base']:08x} | 0x{m['size']:x} | {'no' if m.get('type') == 'io' else 'yes'} |")
+    lines += ["", "## Interrupts", "", "| irq | source |", "| --- | --- |"]
+    irqs = {k[:-len("_interrupt")]: v for k, v in csr.get("constants", {}).items()
+            if k.endswith("_interrupt") and not k.startswith("config_") and isinstance(v, int)}
+    lines += [f"| {v} | {k} |" for k, v in sorted(irqs.items(), key=lambda kv: kv[1])]
+    lines += ["", "## CSR registers", "", "| register | address | words | access |", "| --- | --- | --- | --- |"]
+    for name, r in sorted(csr.get("csr_registers", {}).items(), key=lambda kv: kv[1]["addr"]):
+        lines.append(f"| {name} | 0x{r['addr']:08x} | {r['size']} | {r['type']} |")
+    return "\n".join(lines) + "\n"
 
 
 # Firmware -----------------------------------------------------------------------------------------

@@ -99,3 +99,11 @@ def test_arty_project_without_vivado(tmp_path):
         r = build("--board", "arty", "--output-dir", str(out), "--build")
         assert r.returncode == 2
         assert r.stderr.strip().count("\n") == 0 and "vivado" in r.stderr
+
+
+def test_memory_map_doc_is_current(sim_built):
+    """docs/memory-map.md is generated from the SoC; regenerate it when the SoC changes."""
+    generated = (sim_built / "memory-map.md").read_text()
+    assert "| accel | 0x" in generated and "| frontend_mem | 0x" in generated and "| 3 | accel |" in generated
+    assert (ROOT / "docs" / "memory-map.md").read_text() == generated, \
+        "docs/memory-map.md is stale: cp build/sim/memory-map.md docs/memory-map.md"
