@@ -24,16 +24,21 @@ void accel_load(const uint32_t *desc, uint32_t n_desc, const uint32_t *weights, 
 		q[i] = quant[i];
 }
 
+volatile uint32_t *accel_act_window(int buf)
+{
+	return win(buf ? ACCEL_WIN_ACT1 : ACCEL_WIN_ACT0);
+}
+
 void accel_write_act(int buf, uint32_t word32, const uint32_t *src, uint32_t n)
 {
-	volatile uint32_t *a = win(buf ? ACCEL_WIN_ACT1 : ACCEL_WIN_ACT0) + word32;
+	volatile uint32_t *a = accel_act_window(buf) + word32;
 	for (uint32_t i = 0; i < n; i++)
 		a[i] = src[i];
 }
 
 void accel_read_act(int buf, uint32_t word32, uint32_t *dst, uint32_t n)
 {
-	volatile uint32_t *a = win(buf ? ACCEL_WIN_ACT1 : ACCEL_WIN_ACT0) + word32;
+	volatile uint32_t *a = accel_act_window(buf) + word32;
 	for (uint32_t i = 0; i < n; i++)
 		dst[i] = a[i];
 }

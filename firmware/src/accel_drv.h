@@ -19,6 +19,8 @@ void accel_load(const uint32_t *desc, uint32_t n_desc, const uint32_t *weights, 
 /* Write/read 32-bit words of activation buffer buf (0 = A, 1 = B) from 32-bit word index word32. */
 void accel_write_act(int buf, uint32_t word32, const uint32_t *src, uint32_t n);
 void accel_read_act(int buf, uint32_t word32, uint32_t *dst, uint32_t n);
+/* The window onto activation buffer buf (0 = A, 1 = B), for writing tensors in place. */
+volatile uint32_t *accel_act_window(int buf);
 /* Run the descriptor list from word 0; returns the error code (0 = none). */
 int accel_run(void);
 uint32_t accel_busy_cycles(void);

@@ -29,20 +29,21 @@ extern const nn_model_t kws_model;
 #define BINS KWS_IN_W
 
 static int8_t ring[FRAMES][BINS];
-static uint32_t packed[FRAMES * BINS * 2];
 static int8_t buf_a[KWS_BUF_BYTES], buf_b[KWS_BUF_BYTES], probs[KWS_N_CLASSES];
 
 #if !defined(CPU_ONLY) && defined(CSR_ACCEL_BASE)
 #include "accel_model.h"
 
-/* Ring (oldest frame first) -> the accelerator's input layout: one 8-byte word per pixel (C = 1). */
-static void pack_ring(int head)
+/* Ring (oldest frame first) -> straight into the accelerator's input buffer, in its layout: one
+ * 8-byte word per pixel (C = 1: the value in the low byte, the other 7 lanes zero). */
+static void write_ring(int head)
 {
+	volatile uint32_t *dst = accel_act_window(ACCEL_MODEL_IN_BUF) + 2 * ACCEL_MODEL_IN_BASE;
 	for (int f = 0; f < FRAMES; f++) {
 		const int8_t *row = ring[(head + f) % FRAMES];
 		for (int b = 0; b < BINS; b++) {
-			packed[2 * (f * BINS + b)] = (uint8_t)row[b];
-			packed[2 * (f * BINS + b) + 1] = 0;
+			*dst++ = (uint8_t)row[b];
+			*dst++ = 0;
 		}
 	}
 }
@@ -50,8 +51,7 @@ static void pack_ring(int head)
 static int infer(int head)
 {
 	static uint32_t outw[ACCEL_MODEL_OUT_WORDS * 2];
-	pack_ring(head);
-	accel_write_act(ACCEL_MODEL_IN_BUF, 2 * ACCEL_MODEL_IN_BASE, packed, FRAMES * BINS * 2);
+	write_ring(head);
 	if (accel_run())
 		return -1;
 	accel_read_act(ACCEL_MODEL_OUT_BUF, 2 * ACCEL_MODEL_OUT_BASE, outw, ACCEL_MODEL_OUT_WORDS * 2);
