@@ -87,6 +87,8 @@ def parse_args(argv=None):
     p.add_argument("--threshold", type=float, default=0.6, help="kws: smoothed probability to report a keyword")
     p.add_argument("--smooth-hops", type=int, default=3, help="kws: posterior smoothing window (20 ms hops)")
     p.add_argument("--refractory", type=float, default=1.0, help="kws: seconds after a detection with no other")
+    p.add_argument("--trace-outputs", action="store_true",
+                   help="kws: print every inference's int8 output vector (to compare builds)")
     p.add_argument("--timeout", type=float, default=600.0, help="sim: wall-clock seconds before giving up")
     p.add_argument("--jobs", type=int, default=2, help="parallel jobs for the Verilator build")
     p.add_argument("--no-run", action="store_true", help="sim: build everything but do not simulate")
@@ -265,7 +267,8 @@ def build_firmware(args, out, meta):
     _write_if_changed(gen / "audio_image.h", c_header())
     mode = {"pass": 0, "fail": 1, "hang": 2}[args.selftest_mode]
     fe_mode = {"logmel": 0, "pcen": 1, "mfcc": 2}[args.mode]
-    defines = f"-DSELFTEST_MODE={mode} -DFEATURE_MODE={fe_mode}" + (" -DCPU_ONLY" if args.cpu_only else "")
+    defines = (f"-DSELFTEST_MODE={mode} -DFEATURE_MODE={fe_mode}" + (" -DCPU_ONLY" if args.cpu_only else "")
+               + (" -DKWS_TRACE_OUTPUTS" if args.trace_outputs else ""))
     # Objects depend on the defines: rebuild when they change.
     stamp = fw_out / ".defines"
     if not stamp.exists() or stamp.read_text() != defines + args.app:
@@ -274,7 +277,7 @@ def build_firmware(args, out, meta):
         stamp.write_text(defines + args.app)
     cmd = ["make", "-C", str(fw_out), "-f", str(ROOT / "firmware" / "Makefile"), f"BUILD_DIR={out}",
            f"OUT_DIR={fw_out}", f"GEN_DIR={gen}", f"APP={args.app}", f"FW_DEFINES={defines}",
-           f"WITH_MODEL={int(with_model)}", "-j2"]
+           f"WITH_MODEL={int(with_model)}", f"WITH_FE_C={int(args.app == 'kws' and args.cpu_only)}", "-j2"]
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if r.returncode != 0:
         print("\n".join(r.stdout.splitlines()[-40:]), file=sys.stderr)
@@ -400,6 +403,7 @@ def _write_kws_header(args, gen, model, tail_first):
              f"#define KWS_FIRST_KEYWORD {first_kw}", f"#define KWS_SMOOTH_HOPS {args.smooth_hops}",
              f"#define KWS_THRESHOLD {int(round(args.threshold * 255))}",
              f"#define KWS_REFRACTORY_HOPS {int(round(args.refractory * 50))}",
+             "#define KWS_PCEN_Q {" + ", ".join(str(int(v)) for v in G.PcenParams().quantized().values()) + "}",
              "static const int8_t kws_silence_frame[KWS_IN_W] = {" + ",".join(str(int(v)) for v in silence) + "};",
              "static const char *const kws_labels[KWS_N_CLASSES] = {" + ",".join(f'"{l}"' for l in labels) + "};",
              ""]

@@ -21,6 +21,9 @@
 #include "kws_detect.h"
 #include "nn_model.h"
 #include "platform.h"
+#ifdef CPU_ONLY
+#include "fe.h"
+#endif
 
 extern const nn_model_t kws_model;
 
@@ -31,7 +34,17 @@ extern const nn_model_t kws_model;
 static int8_t ring[FRAMES][BINS];
 static int8_t buf_a[KWS_BUF_BYTES], buf_b[KWS_BUF_BYTES], probs[KWS_N_CLASSES];
 
-#if !defined(CPU_ONLY) && defined(CSR_ACCEL_BASE)
+#if defined(CPU_ONLY)
+static int8_t input[FRAMES * BINS];
+
+static int infer(int head)
+{
+	for (int f = 0; f < FRAMES; f++)
+		memcpy(&input[f * BINS], ring[(head + f) % FRAMES], BINS);
+	int32_t bad = -1;
+	return nn_model_run(&kws_model, input, probs, buf_a, buf_b, &bad) == NN_OK ? 0 : -1;
+}
+#elif defined(CSR_ACCEL_BASE)
 #include "accel_model.h"
 
 /* Ring (oldest frame first) -> straight into the accelerator's input buffer, in its layout: one
@@ -70,16 +83,23 @@ static int infer(int head)
 
 int app_main(void)
 {
-#if defined(CPU_ONLY) || !defined(CSR_ACCEL_BASE) || !defined(CSR_FRONTEND_BASE)
-	printf("kws: needs the SoC's front-end and accelerator (the CPU-only KWS build is not available yet)\n");
+#if !defined(CPU_ONLY) && (!defined(CSR_ACCEL_BASE) || !defined(CSR_FRONTEND_BASE))
+	printf("kws: this SoC has no front-end or accelerator; rebuild it with them or use --cpu-only\n");
 	return 3;
 #else
 	uint32_t n, rate;
 	const volatile int16_t *s = audio_clip(&n, &rate);
 	if (!s)
 		return 3;
+#ifdef CPU_ONLY
+	static fe_c_t fe;
+	static const fe_pcen_q_t pcen = KWS_PCEN_Q;
+	fe_c_init(&fe, KWS_FE_MODE, &pcen);
+#else
 	accel_load(accel_model_desc, sizeof(accel_model_desc) / 4, accel_model_weights,
 	           sizeof(accel_model_weights) / 4, accel_model_quant, sizeof(accel_model_quant) / 4);
+	fe_start(KWS_FE_MODE);
+#endif
 	kws_detector_t det;
 	if (kws_detect_init(&det, KWS_N_CLASSES, KWS_SMOOTH_HOPS, KWS_THRESHOLD, KWS_REFRACTORY_HOPS,
 	                    KWS_FIRST_KEYWORD)) {
@@ -88,15 +108,34 @@ int app_main(void)
 	}
 	for (int f = 0; f < FRAMES; f++)
 		memcpy(ring[f], kws_silence_frame, BINS);
-	printf("kws: %lu samples (%lu ms), front-end mode %d, %d classes, threshold %d/255\n",
-	       (unsigned long)n, (unsigned long)(n * 1000u / rate), KWS_FE_MODE, KWS_N_CLASSES, KWS_THRESHOLD);
+	printf("kws: %lu samples (%lu ms), front-end mode %d (%s), %d classes, threshold %d/255\n",
+	       (unsigned long)n, (unsigned long)(n * 1000u / rate), KWS_FE_MODE,
+#ifdef CPU_ONLY
+	       "C port on the CPU, model on the CPU",
+#else
+	       "hardware, model on the accelerator",
+#endif
+	       KWS_N_CLASSES, KWS_THRESHOLD);
 
-	fe_start(KWS_FE_MODE);
 	int head = 0, detections = 0;
 	uint32_t frames = 0, pushed = 0;
 	uint64_t acc_total = 0, fe_total = 0, cpu_total = 0;
 	while (pushed < n) {
 		uint64_t t0 = platform_cycles();
+		uint32_t fe_cycles, acc = 0;
+#ifdef CPU_ONLY
+		if (n - pushed < HOP)
+			break;                          /* the C front-end takes whole hops */
+		static int16_t hop[HOP];
+		for (int i = 0; i < HOP; i++)
+			hop[i] = s[pushed++];
+		int got = fe_c_push(&fe, hop, ring[head]);
+		fe_cycles = (uint32_t)(platform_cycles() - t0);
+		if (!got)
+			continue;
+		frames++;
+		head = (head + 1) % FRAMES;
+#else
 		for (int i = 0; i < HOP && pushed < n; i++)
 			fe_push(s[pushed++]);
 		fe_drain();
@@ -106,23 +145,37 @@ int app_main(void)
 			fe_read_frame(frames++, ring[head], BINS);
 			head = (head + 1) % FRAMES;
 		}
-		uint32_t fe_cycles = fe_last_cycles();
+		fe_cycles = fe_last_cycles();
+#endif
+		uint64_t t1 = platform_cycles();
 		if (infer(head)) {
-			printf("kws: accelerator error\n");
+			printf("kws: inference failed\n");
 			return 1;
 		}
+#ifdef CPU_ONLY
+		acc = 0;
+		uint32_t infer_cycles = (uint32_t)(platform_cycles() - t1);
+#else
+		acc = accel_busy_cycles();
+		uint32_t infer_cycles = acc;
+#endif
 		int score, best = 0;
 		int hit = kws_detect_step(&det, probs, &score);
 		for (int c = 1; c < KWS_N_CLASSES; c++)
 			if (probs[c] > probs[best])
 				best = c;
-		uint32_t acc = accel_busy_cycles();
 		uint32_t total = (uint32_t)(platform_cycles() - t0);
 		uint32_t cpu = total > acc + fe_cycles ? total - acc - fe_cycles : 0;
 		uint32_t t_ms = (uint32_t)((uint64_t)pushed * 1000u / rate);
-		printf("inf %lu t=%lums fe=%lu accel=%lu cpu=%lu best=%s:%d\n", (unsigned long)frames,
+		printf("inf %lu t=%lums fe=%lu accel=%lu cpu=%lu model=%lu best=%s:%d\n", (unsigned long)frames,
 		       (unsigned long)t_ms, (unsigned long)fe_cycles, (unsigned long)acc, (unsigned long)cpu,
-		       kws_labels[best], probs[best] + 128);
+		       (unsigned long)infer_cycles, kws_labels[best], probs[best] + 128);
+#ifdef KWS_TRACE_OUTPUTS
+		printf("out %lu", (unsigned long)frames);
+		for (int c = 0; c < KWS_N_CLASSES; c++)
+			printf(" %d", probs[c]);
+		printf("\n");
+#endif
 		acc_total += acc;
 		fe_total += fe_cycles;
 		cpu_total += cpu;
