@@ -46,7 +46,14 @@ ZOO = {
     # 5x5 depthwise kernels and a 40-bin (log-mel) input.
     "dw5x5": (dict(input_shape=(49, 40, 1), first_filters=32, first_kernel=(10, 8), first_stride=(2, 4),
                    block_filters=32, blocks=2, dw_kernel=(5, 5)), 9),
+    # A tiny network fed the front-end's MFCC features, quantized exactly as the front-end emits them
+    # (see FRONTEND_INPUT): small enough that the CPU-only KWS build runs it every hop in simulation.
+    "tiny_mfcc": (dict(first_filters=8, block_filters=8, blocks=1), 12),
 }
+
+# Models whose int8 input must equal a front-end mode's output quantization: the representative data
+# spans exactly that mode's int8 range, so the converter picks the front-end's (scale, zero point).
+FRONTEND_INPUT = {"tiny_mfcc": "mfcc"}
 
 N_REPRESENTATIVE = 32
 
@@ -71,7 +78,7 @@ def zoo_config(name: str) -> dict:
         raise KeyError(f"unknown zoo model {name!r}; known: {', '.join(ZOO)}")
     kwargs, seed = ZOO[name]
     return {"name": name, "kwargs": kwargs, "seed": seed, "version": ZOO_VERSION,
-            "representative": N_REPRESENTATIVE}
+            "representative": N_REPRESENTATIVE, "frontend_input": FRONTEND_INPUT.get(name)}
 
 
 def zoo_path(name: str) -> Path:
@@ -94,6 +101,12 @@ def build_zoo_keras(name: str):
     randomize_bn(model, rng)
     shape = tuple(model.inputs[0].shape[1:])
     data = rng.normal(0.0, 1.0, (N_REPRESENTATIVE,) + shape).astype(np.float32)
+    if cfg["frontend_input"]:
+        from frontend.golden import output_quant
+        scale, zp = output_quant(cfg["frontend_input"])
+        q = rng.integers(-128, 128, (N_REPRESENTATIVE,) + shape)
+        q.reshape(N_REPRESENTATIVE, -1)[0, :2] = (-128, 127)      # reach both ends of the int8 range
+        data = ((q - zp) * scale).astype(np.float32)
     return model, data
 
 
