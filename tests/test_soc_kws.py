@@ -1,0 +1,96 @@
+"""The product's main job: the KWS app in the Verilator SoC (HW front-end -> accelerator -> detector)
+on the bundled model and clips detects the right keyword and stays quiet on silence."""
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIPS = ROOT / "models" / "clips"
+
+
+def _bundled():
+    meta = json.loads((CLIPS / "clips.json").read_text())
+    return meta["clips"] if isinstance(meta, dict) and "clips" in meta else meta
+
+
+def test_bundled_model_and_clips_exist():
+    assert sorted((ROOT / "models").glob("*.tflite")), "no bundled model in models/"
+    assert len(_bundled()) >= 4
+
+
+def test_kws_in_soc_detects_keywords_and_not_silence():
+    clips = _bundled()
+    keywords = [c for c in clips if not c["label"].startswith("_")][:3]
+    silence = [c for c in clips if c["label"] == "_silence_"][:1]
+    assert len(keywords) == 3 and len(silence) == 1
+    chosen = keywords + silence
+    r = subprocess.run([sys.executable, str(ROOT / "soc" / "build.py"), "--board", "sim", "--app", "kws",
+                        "--wav", *[str(CLIPS / c["file"]) for c in chosen], "--timeout", "1500"],
+                       cwd=ROOT, capture_output=True, text=True)
+    print(r.stdout[-6000:])
+    assert r.returncode == 0, r.stderr[-2000:]
+    per_clip = dict(re.findall(r"^  (\S+)\s+-> (.*)$", r.stdout, re.M))
+    for c in keywords:
+        found = per_clip[Path(c["file"]).name]
+        assert found.split(" (")[0] == c["label"], f"{c['file']}: expected {c['label']}, SoC said {found}"
+    assert per_clip[Path(silence[0]["file"]).name] == "nothing"
+    # Per-inference cycle report: front-end, accelerator and CPU.
+    m = re.search(r"mean cycles per hop: front-end (\d+), accelerator (\d+), cpu (\d+)", r.stdout)
+    assert m and all(int(v) > 0 for v in m.groups())
+
+
+def golden_kws_outputs(model_path, audio, mode):
+    """What every inference of the KWS app must output: golden front-end frames into a 49-frame ring
+    that starts as the silence frame, the golden model on the ring after each new frame."""
+    import numpy as np
+
+    from accel import golden
+    from accel.tflite_import import load_tflite
+    from frontend import golden as G
+    model = load_tflite(model_path)
+    frames = G.features(audio, mode)
+    silence = G.features(np.zeros(16000, np.int16), mode)[0]
+    outs = []
+    for i in range(1, len(frames) + 1):
+        window = [frames[j] if j >= 0 else silence for j in range(i - 49, i)]
+        outs.append(golden.run(model, np.stack(window)[..., None]).reshape(-1))
+    return np.array(outs)
+
+
+@pytest.fixture(scope="module")
+def speech_clip(tmp_path_factory):
+    import numpy as np
+    import soundfile as sf
+
+    from frontend.wav import read_wav
+    d = tmp_path_factory.mktemp("kws")
+    subprocess.run(["espeak-ng", "-w", str(d / "s.wav"), "go"], check=True)
+    audio, _ = read_wav(d / "s.wav")
+    audio = np.concatenate([audio, np.zeros(8000, np.int16)])[:320 * 20]   # whole hops
+    sf.write(d / "clip.wav", audio, 16000, subtype="PCM_16")
+    return d / "clip.wav", audio
+
+
+@pytest.mark.parametrize("build", ["accelerated", "cpu-only"])
+def test_kws_outputs_equal_golden_pipeline(speech_clip, build):
+    import numpy as np
+
+    from training.zoo import zoo_model
+    path, audio = speech_clip
+    model = zoo_model("tiny_mfcc")
+    r = subprocess.run([sys.executable, str(ROOT / "soc" / "build.py"), "--board", "sim", "--app", "kws",
+                        "--model", str(model), "--wav", str(path), "--trace-outputs", "--timeout", "1500",
+                        *(["--cpu-only"] if build == "cpu-only" else [])],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    got = {int(m.group(1)): np.array(m.group(2).split(), int) for m in re.finditer(r"^out (\d+) (.*)$", r.stdout, re.M)}
+    want = golden_kws_outputs(model, audio, "mfcc")
+    assert sorted(got) == list(range(1, len(want) + 1)), f"inferences {sorted(got)}"
+    mism = [i for i in got if not np.array_equal(got[i], want[i - 1])]
+    assert not mism, f"{build}: inferences {mism} differ from the golden pipeline"
+    m = re.search(r"mean cycles per hop: front-end (\d+), accelerator (\d+), cpu (\d+)", r.stdout)
+    print(f"{build}: {len(got)} inferences, mean cycles per hop fe={m.group(1)} accel={m.group(2)} cpu={m.group(3)}")
