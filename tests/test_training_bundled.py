@@ -45,7 +45,7 @@ def test_bundled_files_small():
 def test_imports_with_accel_importer(report):
     from accel.tflite_import import load_tflite
     m = load_tflite(MODEL)
-    assert tuple(m.input.shape) == tuple(report["features"]["shape"])
+    assert tuple(m.input.shape) == tuple(report["features"]["shape"]) + (1,)
     assert [layer.op for layer in m.layers][-1] == "SOFTMAX"
     assert tuple(m.output.shape)[-1] == 12
 

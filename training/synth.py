@@ -8,7 +8,7 @@ tone), and the train / validation / test splits hold out whole variant *families
 network never heard. The English accents (en-gb, en-us, en-gb-scotland, ...) are pronunciation rules,
 not speakers; each utterance picks one at random in every split.
 
-Each utterance varies accent, rate, pitch, prosody (``yes`` / ``yes.`` / ``yes!`` / ``yes?``) and level;
+Each utterance varies accent, rate, pitch, vocal-tract warp (resampling), prosody (``yes`` / ``yes.`` / ``yes!`` / ``yes?``) and level;
 it is mixed with white, pink or brown noise or babble (other words of the same split's voices) at
 several SNRs and placed at a random time in the 1 s window. ``_silence_`` clips are noise only (with
 some digital silence). Everything is deterministic from the seed (per-utterance random streams, so
@@ -57,9 +57,10 @@ class SynthConfig:
     max_families: int = 0            # 0: all; else use only this many families (quick runs)
     rate: tuple = (125, 230)         # espeak-ng -s (words per minute)
     pitch: tuple = (20, 80)          # espeak-ng -p
+    warp: tuple = (0.87, 1.15)       # resampling factor: scales pitch and formants (vocal tract length)
     speech_rms_dbfs: tuple = (-38.0, -14.0)
     snr_db: tuple = (5.0, 10.0, 20.0, 30.0)      # white / pink / brown noise
-    babble_snr_db: tuple = (15.0, 20.0, 30.0)    # babble is other words: closer would change the label
+    babble_snr_db: tuple = (20.0, 30.0)          # babble is other words: closer competes with the keyword
     noise_prob: float = 0.8          # probability that a speech clip gets noise (else a faint floor)
     noise_types: tuple = ("white", "pink", "brown", "babble")
     silence_rms_dbfs: tuple = (-80.0, -30.0)
@@ -220,13 +221,17 @@ def _to_int16(x: np.ndarray) -> np.ndarray:
 
 
 def mix_speech(rng, utt, cfg: SynthConfig, pool) -> tuple[np.ndarray, dict]:
+    warp = float(rng.uniform(*cfg.warp))
+    if warp != 1.0:   # vocal tract length perturbation: every voice becomes a family of voices
+        from scipy.signal import resample
+        utt = resample(utt, max(16, min(CLIP, int(round(len(utt) / warp))))).astype(np.float32)
     level = 10 ** (rng.uniform(*cfg.speech_rms_dbfs) / 20) * 32768
     # RMS over the active part, so short and long words come out equally loud
     speech = utt * (level / (_rms(utt) + 1e-12))
     clip = np.zeros(CLIP, np.float32)
     off = int(rng.integers(0, CLIP - len(utt) + 1))
     clip[off:off + len(utt)] = speech
-    meta = {"offset": off, "level_dbfs": round(20 * np.log10(level / 32768), 2), "noise": "none",
+    meta = {"offset": off, "warp": round(warp, 3), "level_dbfs": round(20 * np.log10(level / 32768), 2), "noise": "none",
             "snr_db": None}
     if rng.random() < cfg.noise_prob:
         kind = cfg.noise_types[int(rng.integers(len(cfg.noise_types)))]

@@ -42,7 +42,7 @@ def parse_args(argv=None):
                    help="front-end mode: mfcc gives 49x10 (MLPerf shape), logmel/pcen 49x40")
     g.add_argument("--seed", type=int, default=1234)
     g.add_argument("--train-per-class", type=int, default=None,
-                   help="synthetic set: training clips per label (default 1000; --quick 80)")
+                   help="synthetic set: training clips per label (default 1000; --quick 100)")
     g.add_argument("--test-per-class", type=int, default=None,
                    help="synthetic set: test clips per label (default 200; --quick 40)")
     g.add_argument("--cache-dir", type=Path, default=ROOT / ".cache" / "training",
@@ -50,11 +50,11 @@ def parse_args(argv=None):
     g.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
                    help="espeak-ng / front-end processes (the result does not depend on it)")
     m = p.add_argument_group("model")
-    m.add_argument("--width", type=int, default=None, help="filters of every layer (default 64; --quick 16)")
+    m.add_argument("--width", type=int, default=None, help="filters of every layer (default 64; --quick 32)")
     m.add_argument("--blocks", type=int, default=None, help="depthwise-separable blocks (default 4; --quick 2)")
     m.add_argument("--dropout", type=float, default=None, help="dropout before the classifier (default 0.1)")
     t = p.add_argument_group("training")
-    t.add_argument("--epochs", type=int, default=None, help="maximum epochs (default 40; --quick 25)")
+    t.add_argument("--epochs", type=int, default=None, help="maximum epochs (default 40)")
     t.add_argument("--batch-size", type=int, default=None, help="default 100; --quick 32")
     t.add_argument("--bn-momentum", type=float, default=0.9, help="BatchNormalization moving-average momentum")
     t.add_argument("--lr", type=float, default=2e-3, help="initial Adam learning rate")
@@ -62,7 +62,7 @@ def parse_args(argv=None):
                    help="early stopping: epochs without a better validation accuracy (default 6)")
     t.add_argument("--time-budget", type=float, default=None,
                    help="minutes for the whole run (data + features + training + export + eval): training "
-                        "stops early enough to finish within it (default 19; --quick 2.5)")
+                        "stops early enough to finish within it (default 19; --quick 2.75)")
     t.add_argument("--threads", type=int, default=0,
                    help="TensorFlow threads (0: $TF_NUM_INTRAOP_THREADS, else all cores)")
     o = p.add_argument_group("output")
@@ -74,8 +74,8 @@ def parse_args(argv=None):
     o.add_argument("--quiet", action="store_true", help="no progress bars")
     a = p.parse_args(argv)
     q = a.quick
-    for name, default, quick in (("width", 64, 16), ("blocks", 4, 2), ("epochs", 40, 25), ("patience", 6, 25),
-                                 ("time_budget", 19.0, 2.5), ("dropout", 0.1, 0.0),
+    for name, default, quick in (("width", 64, 32), ("blocks", 4, 2), ("epochs", 40, 40), ("patience", 6, 40),
+                                 ("time_budget", 19.0, 2.75), ("dropout", 0.1, 0.0),
                                  ("batch_size", 100, 32)):
         if getattr(a, name) is None:
             setattr(a, name, quick if q else default)
@@ -289,8 +289,12 @@ def write_clips(data, out_dir, int8_path, fe_mode, fe_quant, model_in_quant, see
         idx = np.nonzero(test["labels"] == k)[0]
         if meta is not None and k != SILENCE_INDEX:
             idx = [i for i in idx if meta[i].get("snr_db") is None or meta[i]["snr_db"] >= 10]
-        idx = list(rng.permutation(idx))
-        picks += [(k, int(i)) for i in idx[:2 if k in (SILENCE_INDEX, UNKNOWN_INDEX) else 1]]
+        want, words = (2 if k in (SILENCE_INDEX, UNKNOWN_INDEX) else 1), set()
+        for i in rng.permutation(idx):
+            w = str(test["words"][i])
+            if len(words) < want and (k == SILENCE_INDEX or w not in words):
+                words.add(w if k != SILENCE_INDEX else len(words))
+                picks.append((k, int(i)))
     audio = np.stack([test["audio"][i] for _, i in picks])
     q = F.compute(audio, fe_mode, quiet=True)
     preds = int8_predict(int8_path, q, fe_quant, model_in_quant, quiet=True)
