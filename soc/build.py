@@ -84,8 +84,10 @@ def parse_args(argv=None):
                    help="int8 .npy input tensor(s) fed straight to the model (bypassing the front-end); "
                         "prints outputs like `python -m accel run`")
     p.add_argument("--cpu-only", action="store_true", help="run the model with the CPU's int8 kernels only")
-    p.add_argument("--threshold", type=float, default=0.6, help="kws: smoothed probability to report a keyword")
-    p.add_argument("--smooth-hops", type=int, default=3, help="kws: posterior smoothing window (20 ms hops)")
+    p.add_argument("--threshold", type=float, default=0.7, help="kws: smoothed probability to report a keyword")
+    p.add_argument("--smooth-hops", type=int, default=25,
+                   help="kws: posterior averaging window in 20 ms hops (a word stays visible to the model for "
+                        "~0.5 s as it slides through the 1 s window; brief partial-word confusions average out)")
     p.add_argument("--refractory", type=float, default=1.0, help="kws: seconds after a detection with no other")
     p.add_argument("--trace-outputs", action="store_true",
                    help="kws: print every inference's int8 output vector (to compare builds)")
