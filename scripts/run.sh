@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Set everything up (idempotent) and run the main job in the Verilator SoC simulation.
+# Set everything up (idempotent) and run the main job: keyword spotting in the Verilator SoC simulation.
 # Extra arguments go to soc/build.py (e.g. --verbose).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/setup.sh
-exec .venv/bin/python soc/build.py --board sim "$@"
+# The KWS demo: bundled model (models/*.tflite) on the bundled clips (models/clips/*.wav).
+exec .venv/bin/python soc/build.py --board sim --app kws "$@"

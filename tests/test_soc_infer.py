@@ -61,14 +61,23 @@ def test_input_of_wrong_dtype_is_one_line(tmp_path):
     assert r.stderr.strip().count("\n") == 0 and "expected int8" in r.stderr
 
 
-@pytest.mark.parametrize("name", ["narrow", "mlperf"])
+def _model(name):
+    """A zoo model, or the bundled trained model (models/*.tflite) for "bundled"."""
+    if name == "bundled":
+        found = sorted((ROOT / "models").glob("*.tflite"))
+        assert found, "no bundled model in models/"
+        return found[0]
+    return zoo_model(name)
+
+
+@pytest.mark.parametrize("name", ["narrow", "mlperf", "bundled"])
 def test_accel_soc_equals_golden_and_tflm(tmp_path, seed, name):
     """The accelerated SoC (firmware accel_load + accel_run, CPU tail) equals golden and TFLM exactly.
 
     Guards the firmware/image contract: the program header's quant array is already at the bus stride
     and accel_load must copy it verbatim (it used to re-stride it, so every quant word but the first
     got the wrong bias/multiplier/shift and layer 0 was already wrong in the SoC)."""
-    path = zoo_model(name)
+    path = _model(name)
     model = load_tflite(path)
     n = 5
     x = np.random.default_rng(seed).integers(-128, 128, (n,) + tuple(model.input.shape), dtype=np.int8)
@@ -89,3 +98,14 @@ def test_accel_soc_equals_golden_and_tflm(tmp_path, seed, name):
     assert all(c > 0 for c in cycles)
     print(f"\n[cycles] {name}: accelerated SoC inference (input write + accelerator + CPU tail): "
           f"{cycles} (mean {np.mean(cycles):.0f})")
+
+
+def test_model_too_big_for_the_accelerator_is_one_line(tmp_path):
+    """A model over the accelerator's SRAM: one line with the sizes, suggesting --cpu-only."""
+    path = zoo_model("wide")
+    model = load_tflite(path)
+    np.save(tmp_path / "x.npy", np.zeros(tuple(model.input.shape), np.int8))
+    r = soc_run(path, tmp_path / "x.npy")
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0
+    assert "does not fit the accelerator SRAM" in r.stderr and "--cpu-only" in r.stderr
