@@ -62,7 +62,7 @@ def parse_args(argv=None):
                    help="early stopping: epochs without a better validation accuracy (default 6)")
     t.add_argument("--time-budget", type=float, default=None,
                    help="minutes for the whole run (data + features + training + export + eval): training "
-                        "stops early enough to finish within it (default 19; --quick 2.75)")
+                        "stops early enough to finish within it (default 19; --quick 10, a safety cap: --quick always runs its epochs)")
     t.add_argument("--threads", type=int, default=0,
                    help="TensorFlow threads (0: $TF_NUM_INTRAOP_THREADS, else all cores)")
     o = p.add_argument_group("output")
@@ -75,7 +75,7 @@ def parse_args(argv=None):
     a = p.parse_args(argv)
     q = a.quick
     for name, default, quick in (("width", 64, 32), ("blocks", 4, 2), ("epochs", 40, 40), ("patience", 6, 40),
-                                 ("time_budget", 19.0, 2.75), ("dropout", 0.1, 0.0),
+                                 ("time_budget", 19.0, 10.0), ("dropout", 0.1, 0.0),
                                  ("batch_size", 100, 32)):
         if getattr(a, name) is None:
             setattr(a, name, quick if q else default)
