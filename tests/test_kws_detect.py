@@ -13,7 +13,7 @@ SRC = ROOT / "firmware" / "src" / "kws_detect.c"
 
 class Detector(ctypes.Structure):
     _fields_ = [(n, ctypes.c_int) for n in ("n_classes", "window", "threshold", "refractory", "first_keyword",
-                                            "filled", "pos", "since_last")] + [
+                                            "filled", "pos", "since_last", "last")] + [
         ("sum", ctypes.c_int32 * 16), ("hist", (ctypes.c_uint8 * 16) * 32)]
 
 
@@ -28,17 +28,20 @@ def lib(tmp_path_factory):
 
 
 def reference(probs, window, threshold, refractory, first_kw):
-    """The detector's definition: mean of the last `window` hops (zeros before the first), best keyword."""
+    """The detector's definition: mean of the last `window` hops (zeros before the first), best keyword,
+    refractory time, and no second report of the same keyword until its mean fell below threshold."""
     p = probs.astype(np.int64) + 128
-    out, scores, since = [], [], refractory
+    out, scores, since, last = [], [], refractory, None
     for t in range(len(p)):
         sums = p[max(0, t - window + 1):t + 1].sum(axis=0)
         best = first_kw + int(np.argmax(sums[first_kw:]))      # first index wins ties, like the C loop
         score = int(sums[best] // window)
         since = min(since + 1, refractory)
-        hit = score >= threshold and since >= refractory
+        if last is not None and sums[last] // window < threshold:
+            last = None
+        hit = score >= threshold and since >= refractory and best != last
         if hit:
-            since = 0
+            since, last = 0, best
         out.append(best if hit else -1)
         scores.append(score)
     return out, scores
@@ -84,3 +87,16 @@ def test_bad_parameters_are_refused(lib):
     assert lib.kws_detect_init(ctypes.byref(d), 0, 3, 100, 0, 0) == -1
     assert lib.kws_detect_init(ctypes.byref(d), 12, 33, 100, 0, 2) == -1
     assert lib.kws_detect_init(ctypes.byref(d), 12, 3, 100, 0, 12) == -1
+
+
+def test_one_report_per_occurrence(lib):
+    """A keyword that stays above threshold for long is reported once, even with no refractory time;
+    after its score falls below the threshold it can be reported again."""
+    d = Detector()
+    assert lib.kws_detect_init(ctypes.byref(d), 12, 1, 200, 0, 2) == 0
+    on = (ctypes.c_int8 * 12)(*([-128, -128, 127] + [-128] * 9))
+    off = (ctypes.c_int8 * 12)(*([127] + [-128] * 11))
+    hits = [lib.kws_detect_step(ctypes.byref(d), on, None) for _ in range(30)]
+    assert hits == [2] + [-1] * 29
+    assert lib.kws_detect_step(ctypes.byref(d), off, None) == -1
+    assert lib.kws_detect_step(ctypes.byref(d), on, None) == 2

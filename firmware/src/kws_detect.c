@@ -14,6 +14,7 @@ int kws_detect_init(kws_detector_t *d, int n_classes, int window, int threshold,
 	d->filled = 0;
 	d->pos = 0;
 	d->since_last = refractory;  /* a detection is allowed right away */
+	d->last = -1;                /* the class reported last, until its score falls below threshold */
 	for (int c = 0; c < KWS_MAX_CLASSES; c++)
 		d->sum[c] = 0;
 	return 0;
@@ -41,7 +42,10 @@ int kws_detect_step(kws_detector_t *d, const int8_t *probs, int *score)
 	int smoothed = (int)(d->sum[best] / d->window);   /* missing hops count as 0 until the window fills */
 	if (score)
 		*score = smoothed;
-	if (smoothed >= d->threshold && d->since_last >= d->refractory) {
+	if (d->last >= 0 && (int)(d->sum[d->last] / d->window) < d->threshold)
+		d->last = -1;                                 /* re-armed */
+	if (smoothed >= d->threshold && d->since_last >= d->refractory && best != d->last) {
+		d->last = best;
 		d->since_last = 0;
 		return best;
 	}

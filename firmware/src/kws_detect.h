@@ -1,7 +1,9 @@
 /*
  * Keyword detection over a stream of int8 softmax outputs (one per 20 ms hop): posterior smoothing
  * (mean over the last `window` hops), a threshold on the smoothed probability of the best keyword
- * class, and a refractory time after each detection. Portable C99: runs on the SoC and natively
+ * class, a refractory time after each detection, and re-arming: the keyword just reported is not
+ * reported again until its smoothed probability has fallen below the threshold (one report per
+ * occurrence, however long the word stays in the model's window). Portable C99: runs on the SoC and natively
  * (tests/test_kws_detect.py checks it against a Python reference).
  * Probabilities are the softmax's int8 outputs shifted to 0..255 (p = v + 128, scale 1/256).
  */
@@ -14,7 +16,7 @@
 
 typedef struct {
 	int n_classes, window, threshold, refractory, first_keyword;
-	int filled, pos, since_last;
+	int filled, pos, since_last, last;
 	int32_t sum[KWS_MAX_CLASSES];
 	uint8_t hist[KWS_MAX_WINDOW][KWS_MAX_CLASSES];
 } kws_detector_t;
