@@ -1,0 +1,315 @@
+#!/usr/bin/env python3
+"""Arty A7 resource estimate without Vivado: Yosys ``synth_xilinx`` per module and for the whole SoC.
+
+    python bench/bench_arty_resources.py [--variant a7-35|a7-100] [--only soc,accel,...]
+
+LiteX writes the SoC as one flat Verilog module (plus the VexRiscv instance), so a per-module table
+comes from synthesising each of our cores as its own top:
+  vexriscv  pythondata_cpu_vexriscv VexRiscv.v (the "standard" variant the SoC uses)
+  accel     AccelCore (accel/hw/verilog.py, default config)
+  frontend  FrontendCore (frontend/hw/sim.py build())
+  i2s       I2SReceiver (soc/i2s_rx.py, 100 MHz, 16 kHz)
+  soc       the full SoC (soc/build.py --board arty: digilent_arty.v + VexRiscv.v), hierarchy kept,
+            so Yosys reports the top module (everything LiteX emitted: LiteDRAM + PHY, ROM, SRAM, L2,
+            UART, timer, bus, front-end and accelerator) and VexRiscv separately.
+"SoC infrastructure" = SoC total - VexRiscv - accel - frontend (the I2S core is not in the SoC yet and
+is listed as an addition).  Memories (ROM, SRAM, L2) are also given from their sizes.
+
+Yosys is not Vivado: its LUT counts are typically 10-30 % above Vivado's (less aggressive LUT
+packing/retiming), BRAM/DSP mapping is close.  Each synthesis is cached on the hash of its Verilog
+(build/arty_resources/).  Writes reports/arty/resources.md and .json.  Takes minutes (one Yosys at a
+time; run it alone on a shared machine).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+OUT = ROOT / "build" / "arty_resources"
+REPORT = ROOT / "reports" / "arty"
+DEVICES = {  # LUT, FF, RAMB36 (equivalents), DSP48E1
+    "a7-35": {"part": "XC7A35T", "LUT": 20800, "FF": 41600, "BRAM": 50, "DSP": 90},
+    "a7-100": {"part": "XC7A100T", "LUT": 63400, "FF": 126800, "BRAM": 135, "DSP": 240},
+}
+LIMITS = {"LUT": 0.80, "BRAM": 0.90, "DSP": 0.90}
+LUTRAM_LUTS = {"RAM64M": 4, "RAM32M": 4, "RAM128X1D": 4, "RAM64X1D": 2, "RAM32X1D": 2,
+               "RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2, "RAM256X1S": 4, "SRL16E": 1, "SRLC32E": 1}
+
+
+def log(msg):
+    print(f"[resources] {msg}", flush=True)
+
+
+# Verilog sources per module -------------------------------------------------------------------------
+
+def vexriscv_v() -> Path:
+    import pythondata_cpu_vexriscv
+    return Path(pythondata_cpu_vexriscv.data_location) / "VexRiscv.v"
+
+
+def src_accel():
+    from accel.hw.config import DEFAULT
+    from accel.hw.verilog import generate
+    return [generate(DEFAULT, OUT / "accel")], "accel_core", OUT / "accel"
+
+
+def src_frontend():
+    from frontend.hw.sim import build
+    v = Path(build(str(OUT / "frontend")))
+    return [v], _top_of(v), v.parent
+
+
+def src_i2s():
+    from migen.fhdl.verilog import convert
+
+    from soc.i2s_rx import I2SReceiver
+    r = I2SReceiver(100_000_000, 16_000)
+    d = OUT / "i2s"
+    d.mkdir(parents=True, exist_ok=True)
+    ios = {r.sck, r.ws, r.sd, r.enable, r.channel, r.slot32, r.clear_overrun, r.overrun, r.count,
+           r.dropped, r.last, r.source.valid, r.source.ready, r.source.data}
+    convert(r, ios=ios, name="i2s_rx").write(str(d / "i2s_rx.v"))
+    return [d / "i2s_rx.v"], "i2s_rx", d
+
+
+def src_vexriscv():
+    return [vexriscv_v()], "VexRiscv", OUT
+
+
+def src_soc(variant):
+    gw = ROOT / "build" / f"arty-{variant}" / "gateware"
+    log(f"generating the Arty {variant} SoC (soc/build.py --board arty --variant {variant})")
+    r = subprocess.run([sys.executable, str(ROOT / "soc" / "build.py"), "--board", "arty", "--variant", variant],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"error: soc/build.py failed:\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
+    return [vexriscv_v(), gw / "digilent_arty.v"], "digilent_arty", gw
+
+
+def _top_of(v: Path) -> str:
+    m = re.search(r"^module\s+(\w+)", v.read_text(), re.M)
+    return m.group(1)
+
+
+# Yosys ------------------------------------------------------------------------------------------
+
+def synth(name, files, top, cwd) -> str:
+    """synth_xilinx (hierarchy kept) -> the `stat` text; cached on the sources' hash."""
+    h = hashlib.sha256(top.encode())
+    for f in files:
+        h.update(Path(f).read_bytes())
+    # $readmemh init files change BRAM contents, not the resource count: not hashed.
+    key = h.hexdigest()[:12]
+    OUT.mkdir(parents=True, exist_ok=True)
+    stat = OUT / f"{name}-{key}.stat"
+    if stat.exists():
+        log(f"{name}: cached ({stat.name})")
+        return stat.read_text()
+    if name == "accel":  # bench/bench_accel.py's cache of the same synthesis (same Verilog, same script)
+        other = ROOT / "build" / "accel_yosys" / f"stat-{hashlib.sha256(Path(files[0]).read_bytes()).hexdigest()[:12]}.txt"
+        if other.exists():
+            log(f"{name}: cached by bench_accel.py ({other.relative_to(ROOT)})")
+            return other.read_text()
+    reads = "; ".join(f"read_verilog {f}" for f in files)
+    script = f"{reads}; synth_xilinx -family xc7 -top {top}; tee -o {stat}.tmp stat"
+    log(f"{name}: yosys synth_xilinx -top {top} (log {OUT / (name + '.log')})")
+    t = time.time()
+    with open(OUT / f"{name}.log", "w") as lf:
+        r = subprocess.run(["yosys", "-p", script], cwd=cwd, stdout=lf, stderr=subprocess.STDOUT)
+    if r.returncode != 0:
+        raise SystemExit(f"error: yosys failed for {name}; see {OUT / (name + '.log')}")
+    Path(f"{stat}.tmp").rename(stat)
+    log(f"{name}: {time.time() - t:.0f} s")
+    return stat.read_text()
+
+
+def parse_stat(text: str) -> dict:
+    """Yosys `stat` output -> {module: {cell: count}} (the last block, 'design hierarchy', is the total)."""
+    mods, cur = {}, None
+    for line in text.splitlines():
+        m = re.match(r"^=== (.+) ===\s*$", line)
+        if m:
+            cur = m.group(1).strip()
+            mods[cur] = {}
+            continue
+        if cur is None:
+            continue
+        m = re.match(r"^\s+(\S+)\s+(\d+)\s*$", line)
+        if m and not m.group(1).startswith("$"):
+            mods[cur][m.group(1)] = int(m.group(2))
+    return mods
+
+
+def summarise(cells: dict) -> dict:
+    lut = sum(v for k, v in cells.items() if re.fullmatch(r"LUT\d", k))
+    lutram = sum(v * LUTRAM_LUTS.get(k, 0) for k, v in cells.items())
+    ff = sum(v for k, v in cells.items() if re.fullmatch(r"FD[A-Z]*", k))
+    b36, b18 = cells.get("RAMB36E1", 0), cells.get("RAMB18E1", 0)
+    return {"LUT": lut + lutram, "LUT_logic": lut, "LUT_mem": lutram, "FF": ff,
+            "BRAM": b36 + b18 / 2, "RAMB36E1": b36, "RAMB18E1": b18, "DSP": cells.get("DSP48E1", 0),
+            "CARRY4": cells.get("CARRY4", 0)}
+
+
+def sub(a, b):
+    return {k: a[k] - b[k] for k in a}
+
+
+# Report ------------------------------------------------------------------------------------------
+
+def soc_memories(variant):
+    from boards.arty import ArtyBoard
+    b = ArtyBoard(variant)
+    return {"ROM (firmware + model)": b.rom_size, "SRAM": b.sram_size, "LiteDRAM L2 cache": 8192}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--variant", default="a7-35", choices=sorted(DEVICES))
+    ap.add_argument("--only", default=None, help="comma list of: vexriscv,accel,frontend,i2s,soc")
+    a = ap.parse_args(argv)
+    dev = DEVICES[a.variant]
+    wanted = (a.only or "i2s,soc,accel,frontend").split(",")
+    sources = {"vexriscv": src_vexriscv, "accel": src_accel, "frontend": src_frontend, "i2s": src_i2s,
+               "soc": lambda: src_soc(a.variant)}
+    res, raw = {}, {}
+    for name in wanted:
+        files, top, cwd = sources[name]()
+        mods = parse_stat(synth(name, files, top, cwd))
+        raw[name] = mods
+        if name == "soc":
+            total = mods.get("design hierarchy") or mods[top]
+            res["soc_total"] = summarise(total)
+            res["soc_top_only"] = summarise(mods[top])
+            vex = {}
+            for m in ("VexRiscv", "DataCache", "InstructionCache"):  # the CPU and its cache submodules
+                for k, v in mods.get(m, {}).items():
+                    vex[k] = vex.get(k, 0) + v
+            res["soc_vexriscv"] = summarise(vex)
+        else:
+            res[name] = summarise(mods[top])
+
+    rows = []
+    if "soc" in res or "soc_total" in res:
+        pass
+    if "soc_total" in res:
+        infra = sub(res["soc_top_only"], res.get("accel", {k: 0 for k in res["soc_total"]}))
+        infra = sub(infra, res.get("frontend", {k: 0 for k in res["soc_total"]}))
+        rows = [("VexRiscv standard (RV32IM), in SoC", res["soc_vexriscv"]),
+                ("accelerator (AccelCore, standalone)", res.get("accel")),
+                ("front-end (FrontendCore, standalone)", res.get("frontend")),
+                ("SoC infrastructure (residual: LiteDRAM+PHY, ROM, SRAM, L2, UART, timer, bus, CSR/wrappers)",
+                 infra),
+                ("**SoC total (as generated)**", res["soc_total"]),
+                ("I2S receiver (not yet in SoC)", res.get("i2s")),
+                ]
+        with_i2s = dict(res["soc_total"])
+        if "i2s" in res:
+            with_i2s = {k: with_i2s[k] + res["i2s"][k] for k in with_i2s}
+            rows.append(("**SoC total + I2S**", with_i2s))
+    else:
+        rows = [(k, v) for k, v in res.items()]
+        with_i2s = None
+
+    def pct(v, k):
+        return f"{100 * v / dev[k]:.0f}%"
+
+    lines = [f"# Arty A7 resource estimate ({dev['part']}, Yosys synth_xilinx, not Vivado)", "",
+             f"Generated by `python bench/bench_arty_resources.py --variant {a.variant}` "
+             f"(Yosys {_yosys_version()}). LUT includes LUTs used as memory/SRL (LUT_mem). "
+             "BRAM in RAMB36 equivalents (RAMB18 = 0.5).", "",
+             f"| module | LUT | (LUT as mem) | FF | BRAM36 | DSP |", "|---|---:|---:|---:|---:|---:|"]
+    for label, r in rows:
+        if r is None:
+            continue
+        lines.append(f"| {label} | {r['LUT']} | {r['LUT_mem']} | {r['FF']} | {r['BRAM']:g} | {r['DSP']} |")
+    lines.append(f"| *{dev['part']} capacity* | {dev['LUT']} | | {dev['FF']} | {dev['BRAM']} | {dev['DSP']} |")
+    verdict = []
+    if with_i2s:
+        t = with_i2s
+        lines += ["", f"Utilisation (SoC + I2S): LUT {pct(t['LUT'], 'LUT')}, FF {pct(t['FF'], 'FF')}, "
+                      f"BRAM {pct(t['BRAM'], 'BRAM')}, DSP {pct(t['DSP'], 'DSP')}."]
+        for k, lim in LIMITS.items():
+            if t[k] > lim * dev[k]:
+                verdict.append(f"{k} {pct(t[k], k)} > {100 * lim:.0f}%")
+        if t["FF"] > dev["FF"]:
+            verdict.append(f"FF {pct(t['FF'], 'FF')} (over capacity)")
+        if t["DSP"] > dev["DSP"]:
+            verdict.append("DSP over capacity")
+        mem = soc_memories(a.variant)
+        lines += ["", "Memories in the SoC by size: " + ", ".join(
+            f"{k} {v // 1024} KiB = {v / 4608:.1f} RAMB36" for k, v in mem.items()) + " (4.5 KiB data per RAMB36)."]
+        ffmem = memories_in_ffs(OUT / "soc.log")
+        if ffmem:
+            lines += ["", "Memories Yosys could not map to BRAM/LUTRAM in the SoC and built from flip-flops "
+                          "(MEMORY_MAP pass; each costs its bits in FFs plus a read mux in LUTs): " + ", ".join(
+                          f"`{n}` {d}x{w} ({d * w} bits)" for n, d, w in ffmem) + "."]
+        if verdict:
+            lines += ["", f"**Does not fit: {'; '.join(verdict)}.** What to shrink, in order of effect:"]
+            big = [m for m in ffmem if m[1] * m[2] >= 8192]
+            if big:
+                lines += [f"- First, the memories built from flip-flops above ({', '.join(m[0] for m in big)}: "
+                          f"{sum(m[1] * m[2] for m in big)} FFs and most of the residual LUTs). In the generated "
+                          "SoC `mem_3` (1024x32) is the front-end's 4 KiB feature ring (frontend/hw/litex_core.py, "
+                          "core write port + Wishbone read port). Restructure it as a plain simple-dual-port "
+                          "memory (one write port without per-byte muxing, one registered read port) so it "
+                          "infers one RAMB36; check with Vivado, which may already infer BRAM here. The "
+                          "front-end ROMs (win/mel/dct/log tables) also went to FFs in the SoC, unlike in the "
+                          "standalone core: give them registered reads (or init-file BRAM)."]
+            lines += ["- ROM: the firmware + model image executes from a 128 KiB on-chip ROM (~28-32 RAMB36). "
+                      "Boot the firmware/model from DDR3 (BIOS serial/SPI-flash boot) or shrink rom_size to the "
+                      "image size: frees up to ~28 BRAM.",
+                      "- Accelerator: smaller config (fewer MAC lanes -> fewer DSP/LUT; smaller activation/weight "
+                      "SRAMs -> fewer BRAM), see accel/hw/config.py.",
+                      "- SRAM 32 KiB -> 16 KiB, L2 8 KiB -> 0 (data in DDR3): ~5 BRAM.",
+                      "- VexRiscv 'standard' -> 'lite' (no data/instruction caches in BRAM, smaller LUT).",
+                      "- Or use the Arty A7-100T (`--variant a7-100`: 63,400 LUT / 135 BRAM / 240 DSP): "
+                      "recommended if the full accelerator configuration is kept (after the memory fix above: "
+                      "the LUT total as generated exceeds even the A7-100T)."]
+        else:
+            lines += ["", "Fits the device under the 80 % LUT / 90 % BRAM / 90 % DSP guidelines."]
+    text = "\n".join(lines) + "\n"
+    REPORT.mkdir(parents=True, exist_ok=True)
+    (REPORT / "resources.md").write_text(text)
+    (REPORT / "resources.json").write_text(json.dumps(
+        {"device": dev, "variant": a.variant, "modules": res, "soc_plus_i2s": with_i2s,
+         "flags": verdict, "raw_cells": raw}, indent=1))
+    print(text)
+    log(f"wrote {REPORT / 'resources.md'} and .json")
+
+
+def memories_in_ffs(log_path: Path):
+    """(name, depth, width) of each memory the MEMORY_MAP pass turned into flip-flops."""
+    if not log_path.exists():
+        return []
+    out, name = [], None
+    for line in log_path.read_text(errors="replace").splitlines():
+        m = re.match(r"^Mapping memory \\(\S+) in module", line)
+        if m:
+            name = m.group(1)
+            continue
+        m = re.match(r"^\s+created (\d+) \$dff cells and \d+ static cells of width (\d+)", line)
+        if m and name:
+            out.append((name, int(m.group(1)), int(m.group(2))))
+            name = None
+    return out
+
+
+def _yosys_version():
+    try:
+        return subprocess.run(["yosys", "-V"], capture_output=True, text=True).stdout.split()[1]
+    except Exception:  # noqa: BLE001
+        return "?"
+
+
+if __name__ == "__main__":
+    main()
