@@ -127,23 +127,11 @@ def cmd_run(args) -> int:
     if args.engine not in engines:
         raise CliError(f"unknown engine {args.engine!r}; available: {', '.join(engines)}")
     model = _load_model(args.model)
-    if not Path(args.input).is_file():
-        raise CliError(f"input file not found: {args.input}")
+    from accel.tensor_io import InputError, load_input
     try:
-        x = np.load(args.input, allow_pickle=False)
-    except Exception as err:  # noqa: BLE001
-        raise CliError(f"cannot read {args.input} as .npy ({type(err).__name__}: {err})") from None
-    if x.dtype != np.int8:
-        raise CliError(f"input {args.input} is {x.dtype}, expected int8 (quantize with the model's input "
-                       f"scale {model.input.scale:.6g} and zero point {model.input.zero_point})")
-    shape = tuple(model.input.shape)
-    if x.shape == shape:
-        batch = x[None]
-    elif x.shape[1:] == shape and x.shape[0] >= 1:
-        batch = x
-    else:
-        raise CliError(f"input shape {x.shape} does not match the model input {shape} (optionally with a "
-                       "leading batch axis)")
+        batch, single = load_input(args.input, model)
+    except InputError as err:
+        raise CliError(str(err)) from None
     outputs, cycles = engines[args.engine](args.model, batch)
     outputs = np.asarray(outputs).reshape((batch.shape[0],) + tuple(model.output.shape))
     for i, y in enumerate(outputs):
@@ -152,7 +140,7 @@ def cmd_run(args) -> int:
             c = cycles[i] if np.ndim(cycles) else cycles
         print(format_output(i, y, c))
     if args.output:
-        np.save(args.output, outputs if x.shape != shape else outputs[0])
+        np.save(args.output, outputs[0] if single else outputs)
     return 0
 
 

@@ -414,23 +414,11 @@ def _write_kws_header(args, gen, model, tail_first):
 
 
 def _load_input(path, model):
-    import numpy as np
-    if not Path(path).is_file():
-        raise BuildError(f"input file not found: {path}")
+    from accel.tensor_io import InputError, load_input
     try:
-        x = np.load(path, allow_pickle=False)
-    except Exception as e:  # noqa: BLE001
-        raise BuildError(f"cannot read {path} as .npy ({type(e).__name__})")
-    if x.dtype != np.int8:
-        raise BuildError(f"input {path} is {x.dtype}, expected int8 (quantize with the model's input scale "
-                         f"{model.input.scale:.6g} and zero point {model.input.zero_point})")
-    shape = tuple(model.input.shape)
-    if x.shape == shape:
-        x = x[None]
-    elif x.shape[1:] != shape or x.shape[0] < 1:
-        raise BuildError(f"input shape {x.shape} does not match the model input {shape} (optionally with a "
-                         "leading batch axis)")
-    return x
+        return load_input(path, model)[0]
+    except InputError as e:
+        raise BuildError(str(e))
 
 
 def write_rom_init(binary: Path, init_path: Path, rom_size: int):
