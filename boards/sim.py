@@ -31,7 +31,7 @@ class SimBoard:
     sram_size = 64 * 1024
     main_ram_size = 1024 * 1024
 
-    def __init__(self, variant=None):
+    def __init__(self):
         self.platform = Platform()
 
     def soc_kwargs(self):

@@ -36,7 +36,7 @@ from boards import BOARDS  # noqa: E402
 
 VERILATOR_LOCK = "/tmp/kws-verilator.lock"
 EXIT_MARK = "KWS_EXIT="
-EXIT_RE = re.compile(r"KWS_EXIT=(-?\d+)")
+EXIT_RE = re.compile(re.escape(EXIT_MARK) + r"(-?\d+)")
 DETECT_RE = re.compile(r"^detect: (\S+) conf=(\d+)/255 t=(\d+)ms")
 # Lines the Verilator harness prints itself (module loading, $finish): shown only with --verbose.
 SIM_BANNER_RE = re.compile(r"^\[\w+\] (loaded|sys_clk:)|Verilog \$finish|^\[warn\] Epoll")
@@ -168,7 +168,6 @@ def build_gateware(args, board, out):
     (out / "memory-map.md").write_text(memory_map_markdown(json.loads((out / "csr.json").read_text()), board.name))
     meta = {"build_name": "sim" if board.name == "sim" else soc.platform.name,
             "rom_size": soc.integrated_rom_size,
-            "rom_base": soc.mem_map.get("rom", 0),
             "main_ram_size": soc.integrated_main_ram_size,
             "sources": _repo_modules()}
     if board.name == "sim":
@@ -291,7 +290,7 @@ def build_firmware(args, out, meta):
     if size > meta["rom_size"]:
         raise BuildError(f"firmware is {size} bytes but the ROM holds {meta['rom_size']}; "
                          f"shrink the firmware/model or raise the board's rom_size")
-    write_rom_init(binary, out / "gateware" / f"{meta['build_name']}_rom.init", meta["rom_size"])
+    write_rom_init(binary, out / "gateware" / f"{meta['build_name']}_rom.init")
     if meta.get("main_ram_size"):
         write_audio(args, out / "gateware" / f"{meta['build_name']}_main_ram.init", meta["main_ram_size"])
     log(f"firmware: {binary.relative_to(ROOT) if binary.is_relative_to(ROOT) else binary} "
@@ -421,7 +420,7 @@ def _load_input(path, model):
         raise BuildError(str(e))
 
 
-def write_rom_init(binary: Path, init_path: Path, rom_size: int):
+def write_rom_init(binary: Path, init_path: Path):
     """Firmware image -> the ROM's $readmemh file (32-bit little-endian words, one per line)."""
     data = binary.read_bytes()
     data += b"\0" * (-len(data) % 4)
