@@ -94,6 +94,9 @@ class Frontend(LiteXModule):
         # ---- feature ring (Wishbone read-only)
         words = self.MEM_BYTES // 4
         self.mem = mem = Memory(32, words)
+        # Not a CSR memory: LiteX's AutoCSR would otherwise also map it on the CSR bus (a third,
+        # paged port), and a three-port RAM cannot go into block RAM (Yosys built it from 32k FFs).
+        self.autocsr_exclude = {"mem"}
         self.bus = wishbone.Interface(data_width=32, address_width=32, addressing="word")
         self.sram = wishbone.SRAM(mem, read_only=True, bus=self.bus)
         wp = mem.get_port(write_capable=True, we_granularity=8)
