@@ -5,9 +5,11 @@
 
 The clip is read with frontend.wav.read_wav (mixed to mono and resampled to 16 kHz with a note when
 needed), cut into frames of soc/uart_audio_proto.py (sync, sequence number, up to 64 int16 samples,
-CRC-16) and sent paced at real time (16 kHz; --no-pace sends as fast as the line allows).  Whatever
-the board prints (detection lines, error counters) is shown as it arrives.  The firmware side is
-firmware/src/uart_audio.c.
+CRC-16) and sent paced at real time (16 kHz; --no-pace sends as fast as the line allows), then the
+end-of-stream frame, after which the firmware prints its stream counters (frames, samples, errors)
+and waits for the next stream.  Whatever the board prints (detection lines, counters) is shown as it
+arrives.  The firmware side is firmware/src/uart_audio.c + audio_src.c; soc/build.py --board sim
+--audio uart runs the same exchange against the simulated SoC (send_clip below).
 """
 from __future__ import annotations
 
@@ -22,6 +24,28 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from soc import uart_audio_proto as P  # noqa: E402
+
+
+def send_clip(write, samples, n: int = P.MAX_SAMPLES, seq0: int = 0, pace: bool = False, end: bool = True,
+              t0: float | None = None):
+    """Frame int16 samples and hand the bytes to ``write`` (pyserial's write, a socket's sendall);
+    ``pace``: no faster than 16 kHz real time; ``end``: finish with the end-of-stream frame.
+    Returns (samples sent, frames sent including the end frame)."""
+    seq, sent, frames = seq0, 0, 0
+    t0 = time.monotonic() if t0 is None else t0
+    for s, chunk, frame in P.frames(samples, n, seq0=seq0):
+        write(frame)
+        sent += len(chunk)
+        frames += 1
+        seq = (s + 1) & 0xFFFF
+        if pace:
+            ahead = t0 + sent / P.FS - time.monotonic()
+            if ahead > 0:
+                time.sleep(ahead)
+    if end:
+        write(P.end_frame(seq))
+        frames += 1
+    return sent, frames
 
 
 def main(argv=None):
@@ -78,20 +102,14 @@ def main(argv=None):
 
     t = threading.Thread(target=reader, daemon=True)
     t.start()
-    seq, sent, t0 = 0, 0, time.monotonic()
+    import numpy as np
+    t0 = time.monotonic()
     try:
-        for _ in range(a.loop):
-            for s, chunk, frame in P.frames(x, n, seq0=seq):
-                ser.write(frame)
-                sent += len(chunk)
-                seq = (s + 1) & 0xFFFF
-                if not a.no_pace:
-                    ahead = t0 + sent / P.FS - time.monotonic()
-                    if ahead > 0:
-                        time.sleep(ahead)
+        sent, frames = send_clip(ser.write, np.tile(x, a.loop), n, pace=not a.no_pace, t0=t0)
         ser.flush()
         el = time.monotonic() - t0
-        print(f"sent {sent} samples ({sent / P.FS:.2f} s of audio) in {el:.2f} s, {seq} frames")
+        print(f"sent {sent} samples ({sent / P.FS:.2f} s of audio) in {el:.2f} s, {frames} frames "
+              "(the last: end of stream)")
         time.sleep(a.tail)
     except KeyboardInterrupt:
         print("interrupted")

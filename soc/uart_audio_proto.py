@@ -2,10 +2,11 @@
 tests/test_uart_audio.py asserts they are equal.
 
 Frame (little-endian):
-    0xA5 0x5A | seq u16 | n u8 (1..MAX_SAMPLES) | n x int16 samples | crc u16
+    0xA5 0x5A | seq u16 | n u8 (0..MAX_SAMPLES) | n x int16 samples | crc u16
 crc = CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, no reflection, no final xor) over seq, n and
 samples (== binascii.crc_hqx(data, 0xFFFF)).  seq increments by one per frame (mod 65536), so the
-receiver counts missing frames exactly.
+receiver counts missing frames exactly.  n = 0 is the end-of-stream frame: the firmware finishes
+the clip (prints its detections and stream counters; in simulation it then exits).
 
 Rate: 16 kHz int16 = 32,000 payload bytes/s; with 64-sample frames (135 bytes per 128 payload bytes)
 33,750 bytes/s, i.e. 337,500 baud on 8N1 (10 bits per byte).  The default 1,000,000 baud gives a
@@ -31,14 +32,21 @@ def crc16(data: bytes) -> int:
 
 def frame(seq: int, samples) -> bytes:
     n = len(samples)
-    if not 1 <= n <= MAX_SAMPLES:
-        raise ValueError(f"a frame holds 1..{MAX_SAMPLES} samples, not {n}")
+    if not 0 <= n <= MAX_SAMPLES:
+        raise ValueError(f"a frame holds 0..{MAX_SAMPLES} samples, not {n}")
     body = struct.pack(f"<HB{n}h", seq & 0xFFFF, n, *[int(s) for s in samples])
     return SYNC + body + struct.pack("<H", crc16(body))
 
 
+def end_frame(seq: int) -> bytes:
+    """The end-of-stream frame (no samples)."""
+    return frame(seq, [])
+
+
 def frames(samples, n: int = MAX_SAMPLES, seq0: int = 0):
     """Split int16 samples into frames of n (the last may be shorter): yields (seq, chunk, bytes)."""
+    if not 1 <= n <= MAX_SAMPLES:
+        raise ValueError(f"frames carry 1..{MAX_SAMPLES} samples, not {n}")
     for i, k in enumerate(range(0, len(samples), n)):
         chunk = [int(s) for s in samples[k:k + n]]
         seq = (seq0 + i) & 0xFFFF

@@ -103,8 +103,8 @@ def _corrupt(rng, kind, b):
         return bytes(b)
     if kind == "trunc":       # cut short (sync kept): the next frame follows at once
         return b[:rng.randrange(2, len(b))]
-    if kind == "badlen":      # length field 0 or > max
-        return b[:4] + bytes([rng.choice([0, P.MAX_SAMPLES + 1, 255])]) + b[5:]
+    if kind == "badlen":      # length field > max (0 is the end-of-stream frame)
+        return b[:4] + bytes([rng.choice([P.MAX_SAMPLES + 1, 255])]) + b[5:]
     if kind == "badsync":     # second sync byte wrong: the whole frame is garbage to the parser
         return b[:1] + bytes([b[1] ^ 0xFF]) + b[2:]
     raise ValueError(kind)
@@ -163,6 +163,23 @@ def test_injected_errors(lib, seed, kinds, garbage):
             assert st.skipped_bytes >= sum(1 for _ in range(n_bad))
 
 
+def test_end_of_stream_frame(lib):
+    """n = 0 is a good frame without samples (end of stream); its sequence number counts like any other."""
+    p = Parser(lib)
+    f0, end, f2 = P.frame(1, [10, 11]), P.end_frame(2), P.frame(3, [12])
+    assert len(end) == P.HEADER_BYTES + P.CRC_BYTES and end[4] == 0
+    p.feed(f0 + end + f2)
+    assert p.frames == [(1, [10, 11]), (2, []), (3, [12])]
+    bad = bytearray(P.end_frame(4))
+    bad[-1] ^= 1                                       # a corrupted end frame is not an end
+    p.feed(bytes(bad) + P.end_frame(5))
+    assert p.frames[-1] == (5, []) and len(p.frames) == 4
+    st = p.stats
+    assert st.frames_ok == 4 and st.samples == 3 and st.crc_errors == 1 and st.seq_gaps == 1
+    with pytest.raises(ValueError):
+        list(P.frames([1, 2], 0))
+
+
 def test_truncated_tail_and_resume(lib):
     """A frame cut off at the end of a burst is not delivered; the next burst resumes cleanly."""
     p = Parser(lib)
@@ -214,4 +231,5 @@ def test_stream_wav_bytes_parse_back(lib, tmp_path, monkeypatch, capsys):
     p = Parser(lib)
     p.feed(bytes(written))
     assert [s for _, f in p.frames for s in f] == x.tolist()
+    assert p.frames[-1][1] == [] and all(f for _, f in p.frames[:-1])     # ends with the end-of-stream frame
     assert p.stats.seq_gaps == 0 and p.stats.crc_errors == 0

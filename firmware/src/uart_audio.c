@@ -52,7 +52,7 @@ static unsigned step(ua_parser_t *p, uint8_t b)
 	}
 	if (p->pos == UA_HEADER_BYTES) {
 		unsigned n = p->buf[4];
-		if (n == 0 || n > UA_MAX_SAMPLES) {
+		if (n > UA_MAX_SAMPLES) {
 			p->stats.len_errors++;
 			return p->pos;
 		}

@@ -1,8 +1,9 @@
 /* UART audio stream parser: byte-at-a-time, portable C (firmware and host tests).
  *
  * Framing (defined in soc/uart_audio_proto.py; tests/test_uart_audio.py asserts these match):
- *   0xA5 0x5A | seq u16 LE | n u8 (1..UA_MAX_SAMPLES) | n x int16 LE | crc16 LE
+ *   0xA5 0x5A | seq u16 LE | n u8 (0..UA_MAX_SAMPLES) | n x int16 LE | crc16 LE
  *   crc = CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF) over seq, n and the samples.
+ *   n = 0 is the end-of-stream frame: delivered like any good frame, with no samples.
  *
  * On a bad sync, bad length or bad CRC the parser rescans from the byte after the failed frame's
  * first sync byte, so a good frame that starts inside a truncated or corrupted one is still found.
@@ -23,10 +24,10 @@
 typedef void (*ua_deliver_fn)(void *ctx, uint16_t seq, const int16_t *samples, unsigned n);
 
 typedef struct {
-	uint32_t frames_ok;      /* good frames delivered */
+	uint32_t frames_ok;      /* good frames delivered (end-of-stream frames included) */
 	uint32_t samples;        /* samples delivered */
 	uint32_t crc_errors;     /* candidate frames (both sync bytes seen) with a bad CRC: bit flips, truncation */
-	uint32_t len_errors;     /* candidate frames with n == 0 or n > UA_MAX_SAMPLES */
+	uint32_t len_errors;     /* candidate frames with n > UA_MAX_SAMPLES */
 	uint32_t skipped_bytes;  /* bytes discarded while looking for sync */
 	uint32_t seq_gaps;       /* frames missing according to the sequence numbers */
 	uint32_t short_frames;   /* a good frame started inside a failed candidate (a truncated
