@@ -7,7 +7,8 @@ def get_board(name, variant=None, toolchain=None):
         return SimBoard()
     if name == "arty":
         from boards.arty import ArtyBoard
-        return ArtyBoard(variant=variant or "a7-35", toolchain=toolchain or "vivado")
+        from boards.arty import DEFAULT_VARIANT
+        return ArtyBoard(variant=variant or DEFAULT_VARIANT, toolchain=toolchain or "vivado")
     raise ValueError(f"unknown board {name!r}; choose one of: {', '.join(BOARDS)}")
 
 

@@ -1,5 +1,6 @@
-"""Verilator simulation board: the IOs litex_sim uses (clock, reset, a console UART)."""
+"""Verilator simulation board: the IOs litex_sim uses (clock, reset, a console UART) and 4 LEDs."""
 from litex.build.io import CRG
+from litex.soc.cores.gpio import GPIOOut
 from litex.build.generic_platform import Pins, Subsignal
 from litex.build.sim import SimPlatform
 from litex.build.sim.config import SimConfig
@@ -15,6 +16,7 @@ _io = [
         Subsignal("sink_ready",   Pins(1)),
         Subsignal("sink_data",    Pins(8)),
     ),
+    ("user_led", 0, Pins(4)),    # the firmware shows detections here as on the Arty (read back over CSR)
 ]
 
 
@@ -44,6 +46,7 @@ class SimBoard:
     def add_board_io(self, soc, sys_clk_freq):
         # sim_finish (and SimTrace/SimMarker): the firmware ends the simulation by writing finish.
         self.platform.add_debug(soc, reset=0)
+        soc.leds = GPIOOut(self.platform.request("user_led"))
 
     def sim_config(self, sys_clk_freq):
         config = SimConfig()

@@ -2,7 +2,7 @@
 """Build the KWS SoC and its firmware; on the simulated board, run it in Verilator.
 
   python soc/build.py --board sim                  # gateware (cached) + firmware + Verilator run
-  python soc/build.py --board arty [--variant a7-100] [--build] [--load]
+  python soc/build.py --board arty [--variant a7-35] [--build] [--load]
 
 Phases and what they cache (in --output-dir, default build/<board>):
   gateware  LiteX SoC -> Verilog (+ Verilator model on sim). Skipped when the options and the repo
@@ -12,6 +12,9 @@ Phases and what they cache (in --output-dir, default build/<board>):
   firmware  firmware/ built with LiteX's generated headers for rv32im, written into the ROM .init.
   sim       obj_dir/Vsim, UART streamed to the terminal; ends when the firmware writes sim_finish
             and exits with the firmware's status (its "KWS_EXIT=<n>" line). --timeout bounds it.
+            With --audio uart the UART is a TCP socket instead (soc/sim_modules/serial2tcp_fc): this
+            script streams the clip(s) into it as soc/stream_wav.py does to a board, and prints what
+            the firmware sends back.
 """
 from __future__ import annotations
 
@@ -40,6 +43,8 @@ EXIT_RE = re.compile(re.escape(EXIT_MARK) + r"(-?\d+)")
 DETECT_RE = re.compile(r"^detect: (\S+) conf=(\d+)/255 t=(\d+)ms")
 # Lines the Verilator harness prints itself (module loading, $finish): shown only with --verbose.
 SIM_BANNER_RE = re.compile(r"^\[\w+\] (loaded|sys_clk:)|Verilog \$finish|^\[warn\] Epoll")
+CLIP_GAP_S = 0.5
+AUDIO_SOURCES = ("mem", "uart", "i2s")   # firmware/src/audio_src.h AUDIO_SRC_* in this order
 SELFTEST_BYTES = 4096
 SELFTEST_SEED = 20261123
 
@@ -65,18 +70,29 @@ def parse_args(argv=None):
                             "the Vivado project (--board arty).",
                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--board", default="sim", help=f"target board: {', '.join(BOARDS)}")
-    p.add_argument("--variant", default="a7-35", help="board variant (arty: a7-35 or a7-100)")
+    p.add_argument("--variant", default=None,
+                   help="board variant (arty: a7-100, the default, or a7-35, which the default accelerator "
+                        "does not fit: see reports/arty/resources.md)")
     p.add_argument("--sys-clk-freq", type=float, default=100e6, help="system clock frequency (Hz)")
     p.add_argument("--toolchain", default="vivado", help="FPGA toolchain (arty): vivado or yosys+nextpnr")
     p.add_argument("--build", action="store_true", help="arty: run the FPGA toolchain to make a bitstream")
     p.add_argument("--load", action="store_true", help="arty: program the board with openFPGALoader")
     p.add_argument("--output-dir", default=None, help="build directory (default build/<board>)")
-    p.add_argument("--app", default="selftest", help="firmware application (firmware/src/app_<name>.c)")
+    p.add_argument("--app", default=None,
+                   help="firmware application (firmware/src/app_<name>.c); default: selftest on sim, kws on arty")
     p.add_argument("--selftest-mode", choices=["pass", "fail", "hang"], default="pass",
                    help="selftest app: normal, report a wrong answer, or never finish (to test the flow)")
     p.add_argument("--wav", nargs="+", default=None,
                    help="sim: audio clip(s) loaded into main RAM for the firmware (several: played one after "
                         "the other with 0.5 s of silence between; kws default: the bundled clips)")
+    p.add_argument("--gap", type=float, default=None,
+                   help=f"sim: seconds of silence between the --wav clips and after the last one (a word at "
+                        f"the end of a clip needs some hops in the model's window to be detected); default "
+                        f"{CLIP_GAP_S} for the kws app, else 0")
+    p.add_argument("--audio", choices=AUDIO_SOURCES, default=None,
+                   help="where the firmware's audio comes from: mem (sim: the --wav clips in main RAM), uart "
+                        "(frames streamed over the console UART: soc/stream_wav.py on a board; in sim this "
+                        "script streams --wav), i2s (the board's I2S microphone). Default: sim mem, arty i2s")
     p.add_argument("--mode", choices=["logmel", "pcen", "mfcc"], default="logmel",
                    help="front-end feature mode used by the firmware")
     p.add_argument("--model", default=None, help="int8 .tflite model for the firmware (default: the bundled one)")
@@ -97,12 +113,22 @@ def parse_args(argv=None):
     p.add_argument("--rebuild-gateware", action="store_true", help="ignore the gateware cache")
     p.add_argument("--verbose", action="store_true", help="show LiteX's and the compilers' full output")
     args = p.parse_args(argv)
-    if args.input and args.app == "selftest":
-        args.app = "infer"
+    if args.app is None:
+        args.app = "infer" if args.input else ("kws" if args.board == "arty" else "selftest")
+    if args.gap is None:
+        args.gap = CLIP_GAP_S if args.app == "kws" else 0.0
     if args.board not in BOARDS:
         p.error(f"unknown board {args.board!r}; choose one of: {', '.join(BOARDS)}")
     if args.board != "arty" and (args.build or args.load):
         p.error("--build/--load apply to FPGA boards (--board arty); --board sim always builds and runs")
+    if args.audio is None:
+        args.audio = "mem" if args.board == "sim" else "i2s"
+    if args.audio == "mem" and args.board != "sim":
+        p.error("--audio mem is the simulation's clip in main RAM; on a board use --audio i2s or uart")
+    if args.audio == "i2s" and args.board == "sim":
+        p.error("the simulated board has no microphone; use --audio mem or uart")
+    if args.audio == "i2s" and args.cpu_only:
+        p.error("the I2S microphone feeds the hardware front-end; --cpu-only takes --audio uart")
     return args
 
 
@@ -268,7 +294,8 @@ def build_firmware(args, out, meta):
     _write_if_changed(gen / "audio_image.h", c_header())
     mode = {"pass": 0, "fail": 1, "hang": 2}[args.selftest_mode]
     fe_mode = {"logmel": 0, "pcen": 1, "mfcc": 2}[args.mode]
-    defines = (f"-DSELFTEST_MODE={mode} -DFEATURE_MODE={fe_mode}" + (" -DCPU_ONLY" if args.cpu_only else "")
+    defines = (f"-DSELFTEST_MODE={mode} -DFEATURE_MODE={fe_mode} -DAUDIO_SRC={AUDIO_SOURCES.index(args.audio)}"
+               + (" -DCPU_ONLY" if args.cpu_only else "")
                + (" -DKWS_TRACE_OUTPUTS" if args.trace_outputs else ""))
     # Objects depend on the defines: rebuild when they change.
     stamp = fw_out / ".defines"
@@ -428,18 +455,32 @@ def write_rom_init(binary: Path, init_path: Path):
     init_path.write_text("".join(f"{w:08x}\n" for w in words))
 
 
-CLIP_GAP_S = 0.5
-
-
 def write_audio(args, init_path: Path, ram_bytes: int):
-    """The --wav clip(s) (or nothing) into the main RAM's init file, read when the simulation starts.
+    """The --wav clip(s) (or nothing) into the main RAM's init file, read when the simulation starts
+    (with --audio uart the clips are streamed instead and main RAM holds no clip)."""
+    from soc.audio import write_main_ram_init
+    samples = load_clips(args)
+    if args.audio == "uart":
+        if samples is None:
+            raise BuildError("--audio uart needs a clip to stream: pass --wav CLIP.wav")
+        args.stream_samples, samples = samples, None
+        log(f"audio: {len(args.clip_spans)} clip(s), {len(args.stream_samples) / 16000:.2f} s to stream over the UART")
+    if samples is not None:
+        log(f"audio: {len(args.clip_spans)} clip(s), {len(samples) / 16000:.2f} s loaded into main RAM")
+    try:
+        write_main_ram_init(init_path, samples, ram_bytes)
+    except ValueError as e:
+        raise BuildError(str(e))
 
-    Several clips are joined with CLIP_GAP_S of silence between them; args.clip_spans records each
+
+def load_clips(args):
+    """The --wav clip(s) (kws default: the bundled ones) as one int16 array, or None.
+
+    Several clips are joined with --gap seconds of silence between and after them; args.clip_spans records each
     clip's (name, start s, end s) so detections can be attributed to a clip afterwards.
     """
     import numpy as np
 
-    from soc.audio import write_main_ram_init
     samples = None
     args.clip_spans = []
     wavs = args.wav or ([str(p) for p in default_clips()] if args.app == "kws" else [])
@@ -455,17 +496,16 @@ def write_audio(args, init_path: Path, ram_bytes: int):
             if note:
                 log(f"note: {note}")
             if parts:
-                parts.append(np.zeros(int(CLIP_GAP_S * 16000), np.int16))
-                t += CLIP_GAP_S
+                parts.append(np.zeros(int(args.gap * 16000), np.int16))
+                t += args.gap
             parts.append(clip)
             args.clip_spans.append((Path(w).name, t, t + len(clip) / 16000))
             t += len(clip) / 16000
+        # ... and after the last one, so a word at the very end of a clip still slides through the
+        # model's window (the detector needs some of its hops) before the audio ends.
+        parts.append(np.zeros(int(args.gap * 16000), np.int16))
         samples = np.concatenate(parts)
-        log(f"audio: {len(wavs)} clip(s), {len(samples) / 16000:.2f} s loaded into main RAM")
-    try:
-        write_main_ram_init(init_path, samples, ram_bytes)
-    except ValueError as e:
-        raise BuildError(str(e))
+    return samples
 
 
 def default_clips():
@@ -490,57 +530,178 @@ def summarize_detections(args, lines):
             for m in (DETECT_RE.search(l) for l in lines) if m]
     log("detections per clip:")
     for name, t0, t1 in spans:
-        found = [f"{k} ({c}/255 at {t:.2f} s)" for k, c, t in hits if t0 <= t < t1 + CLIP_GAP_S]
+        found = [f"{k} ({c}/255 at {t:.2f} s)" for k, c, t in hits if t0 <= t < t1 + args.gap]
         print(f"  {name:28s} -> {', '.join(found) if found else 'nothing'}")
 
 
 # Simulation ---------------------------------------------------------------------------------------
+
+class ConsoleLines:
+    """The firmware's console, line by line: printed (Verilator banners only with --verbose), kept,
+    and scanned for the KWS_EXIT=<n> status."""
+
+    def __init__(self, verbose):
+        self.verbose = verbose
+        self.lines = []
+        self.code = None
+        self.buf = b""
+        self.lock = threading.Lock()
+
+    def feed(self, chunk: bytes):
+        with self.lock:
+            self.buf += chunk
+            while b"\n" in self.buf:
+                raw, self.buf = self.buf.split(b"\n", 1)
+                self._line(raw.decode("utf-8", "replace").strip("\r"))
+
+    def flush(self):
+        with self.lock:
+            if self.buf:
+                self._line(self.buf.decode("utf-8", "replace").strip("\r"))
+                self.buf = b""
+
+    def _line(self, line):
+        self.lines.append(line)
+        m = EXIT_RE.search(line)
+        if m:
+            self.code = int(m.group(1))
+        if self.verbose or not SIM_BANNER_RE.search(line):
+            print(line, flush=True)
+
+    def last(self):
+        return next((l for l in reversed(self.lines) if l.strip()), "(no output)")
+
 
 def run_sim(args, out):
     gw = out / "gateware"
     vsim = gw / "obj_dir" / "Vsim"
     if not vsim.exists():
         raise BuildError(f"no Verilator model at {vsim}; rerun with --rebuild-gateware")
-    proc = subprocess.Popen([str(vsim)], cwd=gw, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    uart = args.audio == "uart"
+    cwd, port = (uart_run_dir(gw) if uart else (gw, None))
+    proc = subprocess.Popen([str(vsim)], cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
-    lines = []
-    status = {"code": None}
+    console = ConsoleLines(args.verbose)
+    sim_out = console if not uart else ConsoleLines(args.verbose)   # with uart: Verilator's own lines
 
     def pump():
-        buf = b""
         while True:
             chunk = proc.stdout.read1(4096) if hasattr(proc.stdout, "read1") else proc.stdout.read(1)
             if not chunk:
                 break
-            buf += chunk
-            while b"\n" in buf:
-                raw, buf = buf.split(b"\n", 1)
-                line = raw.decode("utf-8", "replace").strip("\r")
-                lines.append(line)
-                m = EXIT_RE.search(line)
-                if m:
-                    status["code"] = int(m.group(1))
-                if args.verbose or not SIM_BANNER_RE.search(line):
-                    print(line, flush=True)
-        if buf:
-            print(buf.decode("utf-8", "replace"), flush=True)
+            sim_out.feed(chunk)
+        sim_out.flush()
 
-    t = threading.Thread(target=pump, daemon=True)
-    t.start()
+    threads = [threading.Thread(target=pump, daemon=True)]
+    if uart:
+        threads.append(threading.Thread(target=stream_uart, args=(args, port, proc, console), daemon=True))
+    for t in threads:
+        t.start()
     try:
         proc.wait(timeout=args.timeout)
     except subprocess.TimeoutExpired:
         _kill(proc)
-        t.join(2)
-        last = next((l for l in reversed(lines) if l.strip()), "(no output)")
+        for t in threads:
+            t.join(2)
         raise BuildError(f"firmware did not finish within {args.timeout:g} s of simulation "
-                         f"(last output: {last.strip()[:100]!r}); it may hang, or raise --timeout")
-    t.join(5)
-    summarize_detections(args, lines)
-    if status["code"] is None:
+                         f"(last output: {console.last().strip()[:100]!r}); it may hang, or raise --timeout")
+    for t in threads:
+        t.join(5)
+    console.flush()
+    summarize_detections(args, console.lines)
+    if console.code is None:
+        if uart and sim_out.lines:
+            print("\n".join(l for l in sim_out.lines if not SIM_BANNER_RE.search(l))[-2000:], file=sys.stderr)
         raise BuildError(f"simulation ended (Vsim status {proc.returncode}) without the firmware "
                          f"reporting {EXIT_MARK}<status>")
-    return status["code"]
+    return console.code
+
+
+SIM_MODULES = ROOT / "soc" / "sim_modules"
+UART_READY = "audio: waiting for a UART stream"   # firmware/src/audio_src.c
+
+
+def uart_run_dir(gw: Path):
+    """A run directory for the UART-streaming simulation: the gateware's files (linked), our
+    flow-controlled serial2tcp_fc module, and a sim_config.js that puts the UART on a TCP port."""
+    import socket
+
+    import litex.build.sim as litex_sim
+    mods = gw / "modules"
+    so = mods / "serial2tcp_fc.so"
+    src = SIM_MODULES / "serial2tcp_fc" / "serial2tcp_fc.c"
+    if not so.exists() or so.stat().st_mtime < src.stat().st_mtime:
+        core = Path(litex_sim.__file__).parent / "core"
+        cmd = ["gcc", "-Wall", "-O2", "-fPIC", "-shared", f"-I{core}", "-o", str(so), str(src), "-levent"]
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if r.returncode != 0:
+            print(r.stdout, file=sys.stderr)
+            raise BuildError("could not build the serial2tcp_fc simulation module (gcc output above; "
+                             "it needs libevent-dev and libjson-c-dev: run scripts/setup.sh)")
+    run = gw / "uart-run"
+    if run.exists():
+        shutil.rmtree(run)
+    run.mkdir()
+    for f in gw.iterdir():
+        if f.name not in ("sim_config.js", "uart-run"):
+            (run / f.name).symlink_to(f)
+    with socket.socket() as sk:                 # a free port on this machine
+        sk.bind(("127.0.0.1", 0))
+        port = sk.getsockname()[1]
+    config = json.loads((gw / "sim_config.js").read_text())
+    for entry in config:
+        if entry.get("module") == "serial2console":
+            entry["module"] = "serial2tcp_fc"
+            entry["args"] = {"port": port}
+    (run / "sim_config.js").write_text(json.dumps(config, indent=2))
+    return run, port
+
+
+def stream_uart(args, port, proc, console):
+    """Connect to the simulated UART, stream the clip(s) as soc/stream_wav.py does (frames, then the
+    end-of-stream frame; TCP flow control paces it to the simulation), and feed the firmware's
+    output to the console."""
+    import socket
+
+    from soc.stream_wav import send_clip
+    deadline = time.time() + 120
+    while True:
+        try:
+            sk = socket.create_connection(("127.0.0.1", port), timeout=5)
+            break
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                console.feed(b"stream: could not connect to the simulated UART\n")
+                return
+            time.sleep(0.2)
+    sk.settimeout(None)
+    x = args.stream_samples
+
+    def sender():
+        # Like a user starting soc/stream_wav.py: once the firmware says it listens (bytes sent
+        # before the UART is initialised would be lost at its FIFO reset).
+        t_end = time.time() + 120
+        while not any(l.startswith(UART_READY) for l in list(console.lines)):
+            if time.time() > t_end or proc.poll() is not None:
+                return
+            time.sleep(0.05)
+        try:
+            sent, frames = send_clip(sk.sendall, x)
+            log(f"stream: sent {sent} samples ({sent / 16000:.2f} s) in {frames} frames + end of stream")
+        except OSError:
+            pass
+
+    threading.Thread(target=sender, daemon=True).start()
+    try:
+        while True:
+            chunk = sk.recv(4096)
+            if not chunk:
+                break
+            console.feed(chunk)
+    except OSError:
+        pass
+    finally:
+        sk.close()
 
 
 def _kill(proc):

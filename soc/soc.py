@@ -2,7 +2,8 @@
 
 VexRiscv (with multiplier) runs our firmware straight from the integrated ROM (no BIOS), with an
 integrated SRAM for data and stack, a main RAM (integrated in simulation, DDR3 on Arty), a UART and
-a timer, plus our cores: ``add_frontend`` (audio front-end) and ``add_accel`` (DS-CNN accelerator).
+a timer, plus our cores: ``add_frontend`` (audio front-end), ``add_accel`` (DS-CNN accelerator) and,
+on boards with a microphone, ``add_i2s_mic`` (I2S receiver streaming into the front-end).
 """
 from litex.soc.integration.soc_core import SoCCore
 
@@ -40,6 +41,8 @@ class KWSSoC(SoCCore):
             self.add_frontend()
         if with_accel:
             self.add_accel()
+        if with_frontend and hasattr(board, "add_audio_in"):
+            board.add_audio_in(self)
 
     def add_accel(self, name="accel", config=None):
         """The DS-CNN accelerator: CSRs, done IRQ, one uncached Wishbone window onto its memories."""
@@ -63,3 +66,13 @@ class KWSSoC(SoCCore):
         self.bus.add_slave(f"{name}_mem", fe.bus, SoCRegion(size=Frontend.MEM_BYTES, cached=False))
         if self.irq.enabled:
             self.irq.add(name, use_loc_if_exists=True)
+
+    def add_i2s_mic(self, pads, name="i2s"):
+        """An I2S MEMS microphone (INMP441-style; soc/i2s_rx.py): the receiver's 16 kHz samples stream
+        straight into the front-end's sink, so the CPU never touches audio samples."""
+        from soc.i2s_rx import I2SRx
+        if not hasattr(self, "frontend"):
+            raise ValueError("add_i2s_mic needs the front-end (add_frontend first)")
+        core = I2SRx(pads, int(self.sys_clk_freq))
+        setattr(self, name, core)
+        self.comb += core.source.connect(self.frontend.sink)

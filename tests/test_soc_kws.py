@@ -83,7 +83,7 @@ def test_kws_outputs_equal_golden_pipeline(speech_clip, build):
     path, audio = speech_clip
     model = zoo_model("tiny_mfcc")
     r = subprocess.run([sys.executable, str(ROOT / "soc" / "build.py"), "--board", "sim", "--app", "kws",
-                        "--model", str(model), "--wav", str(path), "--trace-outputs", "--timeout", "1500",
+                        "--model", str(model), "--wav", str(path), "--gap", "0", "--trace-outputs", "--timeout", "1500",
                         *(["--cpu-only"] if build == "cpu-only" else [])],
                        cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]

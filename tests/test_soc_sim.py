@@ -1,4 +1,5 @@
 """The real SoC in Verilator running our firmware: known answers, exit status, caching, bad input."""
+import json
 import os
 import re
 import subprocess
@@ -85,6 +86,12 @@ def test_missing_toolchain_is_one_line(tmp_path):
 
 
 def test_arty_project_without_vivado(tmp_path):
+    """--board arty writes the Vivado project of the whole product: the default variant (A7-100T), the
+    KWS firmware and the bundled model in the ROM image, the I2S microphone pins and the 1 Mbaud UART."""
+    import numpy as np
+
+    from accel.compiler import compile_model
+    from accel.tflite_import import load_tflite
     out = tmp_path / "arty"
     r = build("--board", "arty", "--output-dir", str(out))
     assert r.returncode == 0, r.stderr
@@ -94,11 +101,35 @@ def test_arty_project_without_vivado(tmp_path):
     fw = (out / "firmware" / "firmware.bin").read_bytes()
     rom = (gw / "digilent_arty_rom.init").read_text().split()
     assert len(rom) == (len(fw) + 3) // 4 and int(rom[1], 16) == int.from_bytes(fw[4:8], "little")
-    assert "xc7a35t" in (gw / "digilent_arty.tcl").read_text()
+    assert "xc7a100t" in (gw / "digilent_arty.tcl").read_text()
+    # the model travels in the bitstream: its packed accelerator weights are in the ROM image
+    model = sorted((ROOT / "models").glob("*.tflite"))[0]
+    weights = compile_model(load_tflite(model)).weights.reshape(-1).tobytes()
+    assert weights[:4096] in fw and weights[-4096:] in fw
+    xdc = (gw / "digilent_arty.xdc").read_text()
+    for pin in ("G13", "B11", "A11"):            # Pmod JA 1-3: I2S SCK, WS, SD (docs/boards/arty.md)
+        assert re.search(rf"set_property LOC {pin} .*i2s_mic", xdc), pin
+    csr = json.loads((out / "csr.json").read_text())
+    assert "i2s" in csr["csr_bases"] and "leds" in csr["csr_bases"]
+    assert csr["constants"]["config_clock_frequency"] == 100_000_000
+    assert "uart_baudrate" not in csr["constants"] or csr["constants"]["uart_baudrate"] == 1_000_000
+    assert np.frombuffer(fw[:4], np.uint32)[0] != 0
     if not any((Path(p) / "vivado").exists() for p in os.environ["PATH"].split(os.pathsep)):
         r = build("--board", "arty", "--output-dir", str(out), "--build")
         assert r.returncode == 2
         assert r.stderr.strip().count("\n") == 0 and "vivado" in r.stderr
+
+
+def test_arty_variants_and_audio_options():
+    """Both Arty parts are known (the -35T on request); wrong audio options are one clear line."""
+    from boards import get_board
+    assert get_board("arty").variant == "a7-100"
+    assert get_board("arty", variant="a7-35").platform.device.startswith("xc7a35t")
+    for argv, words in ((["--board", "sim", "--audio", "i2s"], "no microphone"),
+                        (["--board", "arty", "--audio", "mem"], "--audio i2s or uart"),
+                        (["--board", "arty", "--cpu-only"], "--audio uart")):
+        r = build(*argv, "--no-run")
+        assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and words in r.stderr, r.stderr
 
 
 def test_memory_map_doc_is_current(sim_built):

@@ -1,6 +1,6 @@
 /*
- * Streams the audio image in main RAM (soc/audio.py) through the hardware front-end and prints
- * every feature frame as hex, with the cycles the core spent on it:
+ * Streams the audio (the clip in main RAM, soc/audio.py, or another audio_src.h source) through
+ * the hardware front-end and prints every feature frame as hex, with the cycles the core spent on it:
  *   feat <index> cycles=<n> <2*F hex digits>
  * The host compares the frames with frontend.golden.features() (tests/test_soc_frontend.py).
  */
@@ -33,17 +33,18 @@ int app_main(void)
 	printf("features: this SoC has no front-end\n");
 	return 3;
 #else
-	uint32_t n, rate;
-	const volatile int16_t *s = audio_clip(&n, &rate);
-	if (!s)
+	if (audio_open())
 		return 3;
 	int bins = fe_bins(FEATURE_MODE);
-	printf("features: %lu samples at %lu Hz, mode %d\n", (unsigned long)n, (unsigned long)rate, FEATURE_MODE);
+	printf("features: mode %d\n", FEATURE_MODE);
 	fe_start(FEATURE_MODE);
 	uint32_t printed = 0;
 	uint64_t t0 = platform_cycles();
-	for (uint32_t i = 0; i < n; i++) {
-		fe_push(s[i]);
+	int16_t chunk[64];
+	int got;
+	while ((got = audio_read(chunk, 64)) > 0) {
+		for (int i = 0; i < got; i++)
+			fe_push(chunk[i]);
 		/* Read frames as they appear so the 64-slot ring never overtakes us. */
 		while (printed < fe_frames())
 			print_frame(printed++, bins);

@@ -1,10 +1,13 @@
 /*
- * Keyword spotting on the clip in main RAM: for every 20 ms hop, 320 samples go through the hardware
+ * Keyword spotting on live audio (audio_src.h: the clip in main RAM, a UART stream or the I2S
+ * microphone): for every 20 ms hop, 320 samples go through the hardware
  * front-end, its new frame enters the feature ring (49 frames, oldest first; it starts as silence),
  * the accelerator runs the model on the ring, the CPU finishes the softmax, and the detector smooths
  * the posteriors and reports a keyword once past its threshold and refractory time.
  *   inf <n> t=<ms>ms fe=<cycles> accel=<cycles> cpu=<cycles> best=<label>:<p/255>
- *   detect: <label> conf=<p/255> t=<ms>ms
+ *   detect: <label> conf=<p/255> t=<ms>ms [leds=<code>]
+ * On a board with user LEDs the detected keyword's number (1 = first keyword ...) is shown on them in
+ * binary for the refractory time (docs/boards/arty.md).
  * gen/kws_app.h (soc/build.py) holds the labels, the front-end mode matching the model's input
  * quantization, the silence frame and the detector settings.
  */
@@ -28,6 +31,16 @@
 extern const nn_model_t kws_model;
 
 #define HOP 320
+/* A UART or microphone stream on a board never ends: after each stream, wait for the next. In the
+ * simulation (and for the clip in main RAM) the app returns after one. */
+#if AUDIO_SRC != AUDIO_SRC_MEM && !defined(CSR_SIM_FINISH_BASE)
+#define KWS_FOREVER 1
+#else
+#define KWS_FOREVER 0
+#endif
+#if defined(CPU_ONLY) && AUDIO_SRC == AUDIO_SRC_I2S
+#error "the I2S microphone feeds the hardware front-end; the CPU-only build takes --audio mem or uart"
+#endif
 #define FRAMES KWS_IN_H
 #define BINS KWS_IN_W
 
@@ -81,23 +94,26 @@ static int infer(int head)
 }
 #endif
 
-int app_main(void)
+#if defined(CPU_ONLY) || (defined(CSR_ACCEL_BASE) && defined(CSR_FRONTEND_BASE))
+static void leds_show(int code)
 {
-#if !defined(CPU_ONLY) && (!defined(CSR_ACCEL_BASE) || !defined(CSR_FRONTEND_BASE))
-	printf("kws: this SoC has no front-end or accelerator; rebuild it with them or use --cpu-only\n");
-	return 3;
+#ifdef CSR_LEDS_BASE
+	leds_out_write((uint32_t)code);
 #else
-	uint32_t n, rate;
-	const volatile int16_t *s = audio_clip(&n, &rate);
-	if (!s)
+	(void)code;
+#endif
+}
+
+/* One stream (clip): hop by hop until it ends. Returns 0, or 1 if an inference failed. */
+static int run_stream(void)
+{
+	if (audio_open())
 		return 3;
 #ifdef CPU_ONLY
 	static fe_c_t fe;
 	static const fe_pcen_q_t pcen = KWS_PCEN_Q;
 	fe_c_init(&fe, KWS_FE_MODE, &pcen);
 #else
-	accel_load(accel_model_desc, sizeof(accel_model_desc) / 4, accel_model_weights,
-	           sizeof(accel_model_weights) / 4, accel_model_quant, sizeof(accel_model_quant) / 4);
 	fe_start(KWS_FE_MODE);
 #endif
 	kws_detector_t det;
@@ -108,8 +124,7 @@ int app_main(void)
 	}
 	for (int f = 0; f < FRAMES; f++)
 		memcpy(ring[f], kws_silence_frame, BINS);
-	printf("kws: %lu samples (%lu ms), front-end mode %d (%s), %d classes, threshold %d/255\n",
-	       (unsigned long)n, (unsigned long)(n * 1000u / rate), KWS_FE_MODE,
+	printf("kws: front-end mode %d (%s), %d classes, threshold %d/255\n", KWS_FE_MODE,
 #ifdef CPU_ONLY
 	       "C port on the CPU, model on the CPU",
 #else
@@ -117,30 +132,43 @@ int app_main(void)
 #endif
 	       KWS_N_CLASSES, KWS_THRESHOLD);
 
-	int head = 0, detections = 0;
+	int head = 0, detections = 0, led_hops = 0;
 	uint32_t frames = 0, pushed = 0;
 	uint64_t acc_total = 0, fe_total = 0, cpu_total = 0;
-	while (pushed < n) {
-		uint64_t t0 = platform_cycles();
+	static int16_t hop[HOP];
+	leds_show(0);
+	for (;;) {
 		uint32_t fe_cycles, acc = 0;
+#if AUDIO_SRC == AUDIO_SRC_I2S
+		/* the microphone feeds the front-end in hardware: wait for its next frame */
+		while (fe_frames() == frames)
+			;
+		uint64_t t0 = platform_cycles();
+		pushed += HOP;
+#else
+		int got = audio_read(hop, HOP);
+		if (got <= 0)
+			break;
+		uint64_t t0 = platform_cycles();
+		pushed += (uint32_t)got;
+#endif
 #ifdef CPU_ONLY
-		if (n - pushed < HOP)
+		if (got < HOP)
 			break;                          /* the C front-end takes whole hops */
-		static int16_t hop[HOP];
-		for (int i = 0; i < HOP; i++)
-			hop[i] = s[pushed++];
-		int got = fe_c_push(&fe, hop, ring[head]);
+		int ready = fe_c_push(&fe, hop, ring[head]);
 		fe_cycles = (uint32_t)(platform_cycles() - t0);
-		if (!got)
+		if (!ready)
 			continue;
 		frames++;
 		head = (head + 1) % FRAMES;
 #else
-		for (int i = 0; i < HOP && pushed < n; i++)
-			fe_push(s[pushed++]);
+#if AUDIO_SRC != AUDIO_SRC_I2S
+		for (int i = 0; i < got; i++)
+			fe_push(hop[i]);
 		fe_drain();
 		if (fe_frames() == frames)             /* the first hop does not fill a 30 ms window yet */
 			continue;
+#endif
 		while (frames < fe_frames()) {         /* one new frame per hop */
 			fe_read_frame(frames++, ring[head], BINS);
 			head = (head + 1) % FRAMES;
@@ -158,6 +186,7 @@ int app_main(void)
 #else
 		acc = accel_busy_cycles();
 		uint32_t infer_cycles = acc;
+		(void)t1;
 #endif
 		int score, best = 0;
 		int hit = kws_detect_step(&det, probs, &score);
@@ -166,7 +195,7 @@ int app_main(void)
 				best = c;
 		uint32_t total = (uint32_t)(platform_cycles() - t0);
 		uint32_t cpu = total > acc + fe_cycles ? total - acc - fe_cycles : 0;
-		uint32_t t_ms = (uint32_t)((uint64_t)pushed * 1000u / rate);
+		uint32_t t_ms = (uint32_t)((uint64_t)pushed * 1000u / AUDIO_RATE);
 		printf("inf %lu t=%lums fe=%lu accel=%lu cpu=%lu model=%lu best=%s:%d\n", (unsigned long)frames,
 		       (unsigned long)t_ms, (unsigned long)fe_cycles, (unsigned long)acc, (unsigned long)cpu,
 		       (unsigned long)infer_cycles, kws_labels[best], probs[best] + 128);
@@ -179,14 +208,44 @@ int app_main(void)
 		acc_total += acc;
 		fe_total += fe_cycles;
 		cpu_total += cpu;
+		if (led_hops && --led_hops == 0)
+			leds_show(0);
 		if (hit >= 0) {
 			detections++;
+			int code = hit - KWS_FIRST_KEYWORD + 1;   /* 1 = first keyword */
+			leds_show(code);
+			led_hops = KWS_REFRACTORY_HOPS > 0 ? KWS_REFRACTORY_HOPS : 1;
+#ifdef CSR_LEDS_BASE
+			printf("detect: %s conf=%d/255 t=%lums leds=%lu\n", kws_labels[hit], score, (unsigned long)t_ms,
+			       (unsigned long)leds_out_read());
+#else
 			printf("detect: %s conf=%d/255 t=%lums\n", kws_labels[hit], score, (unsigned long)t_ms);
+#endif
 		}
 	}
+	leds_show(0);
+	audio_report();
 	printf("kws: %d detection(s) in %lu frames; mean cycles per hop: front-end %lu, accelerator %lu, cpu %lu\n",
 	       detections, (unsigned long)frames, (unsigned long)(fe_total / (frames ? frames : 1)),
 	       (unsigned long)(acc_total / (frames ? frames : 1)), (unsigned long)(cpu_total / (frames ? frames : 1)));
 	return 0;
+}
+#endif
+
+int app_main(void)
+{
+#if !defined(CPU_ONLY) && (!defined(CSR_ACCEL_BASE) || !defined(CSR_FRONTEND_BASE))
+	printf("kws: this SoC has no front-end or accelerator; rebuild it with them or use --cpu-only\n");
+	return 3;
+#else
+#ifndef CPU_ONLY
+	accel_load(accel_model_desc, sizeof(accel_model_desc) / 4, accel_model_weights,
+	           sizeof(accel_model_weights) / 4, accel_model_quant, sizeof(accel_model_quant) / 4);
+#endif
+	int code;
+	do {
+		code = run_stream();
+	} while (KWS_FOREVER && code == 0);
+	return code;
 #endif
 }

@@ -30,6 +30,10 @@ void platform_exit(int code)
 {
 	printf("KWS_EXIT=%d\n", code);
 	uart_sync();
+#ifdef CSR_UART_TXEMPTY_ADDR
+	while (!uart_txempty_read())   /* the polled driver's uart_sync only waits for FIFO room */
+		;
+#endif
 #ifdef CSR_SIM_FINISH_BASE
 	sim_finish_finish_write(1);
 #endif
