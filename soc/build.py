@@ -521,16 +521,34 @@ def default_clips():
     return [ROOT / "models" / "clips" / c["file"] for c in pick]
 
 
+MODEL_WINDOW_S = 0.98   # 49 feature frames: the audio an inference (and so a detection) depends on
+
+
+def attribute(t, spans):
+    """The clip a detection at time t (s) belongs to: the one with the most audio in the model's
+    window [t - MODEL_WINDOW_S, t] (latest on a tie), else the last clip that started before t."""
+    best, best_overlap = None, 0.0
+    for i, (_, t0, t1) in enumerate(spans):
+        overlap = min(t, t1) - max(t - MODEL_WINDOW_S, t0)
+        if overlap > 0 and overlap >= best_overlap:
+            best, best_overlap = i, overlap
+    if best is None:
+        started = [i for i, (_, t0, _) in enumerate(spans) if t0 <= t]
+        best = started[-1] if started else 0
+    return best
+
+
 def summarize_detections(args, lines):
-    """kws: print, per clip, what the firmware detected in it (by the detection's time)."""
+    """kws: print, per clip, what the firmware detected in it (attributed by the audio in the model's
+    window when the detection fired, since a detection comes 0.2-1 s after its word)."""
     spans = getattr(args, "clip_spans", [])
     if args.app != "kws" or not spans:
         return
     hits = [(m.group(1), int(m.group(2)), int(m.group(3)) / 1000.0)
             for m in (DETECT_RE.search(l) for l in lines) if m]
     log("detections per clip:")
-    for name, t0, t1 in spans:
-        found = [f"{k} ({c}/255 at {t:.2f} s)" for k, c, t in hits if t0 <= t < t1 + args.gap]
+    for i, (name, t0, t1) in enumerate(spans):
+        found = [f"{k} ({c}/255 at {t:.2f} s)" for k, c, t in hits if attribute(t, spans) == i]
         print(f"  {name:28s} -> {', '.join(found) if found else 'nothing'}")
 
 

@@ -94,3 +94,13 @@ def test_kws_outputs_equal_golden_pipeline(speech_clip, build):
     assert not mism, f"{build}: inferences {mism} differ from the golden pipeline"
     m = re.search(r"mean cycles per hop: front-end (\d+), accelerator (\d+), cpu (\d+)", r.stdout)
     print(f"{build}: {len(got)} inferences, mean cycles per hop fe={m.group(1)} accel={m.group(2)} cpu={m.group(3)}")
+
+
+def test_detections_are_attributed_by_the_models_window():
+    """A detection fires 0.2-1 s after its word: it belongs to the clip with the most audio in the
+    model's window at that time, not to the clip that happens to be playing."""
+    sys.path.insert(0, str(ROOT))
+    from soc.build import attribute
+    spans = [("silence", 0.0, 1.0), ("six", 1.5, 2.5), ("yes", 3.0, 4.0), ("no", 4.5, 5.5)]
+    assert [spans[attribute(t, spans)][0] for t in (0.5, 2.14, 3.14, 4.2, 4.7, 5.6, 6.9)] == \
+        ["silence", "six", "six", "yes", "yes", "no", "no"]
