@@ -83,8 +83,9 @@ def parse_args(argv=None):
     p.add_argument("--selftest-mode", choices=["pass", "fail", "hang"], default="pass",
                    help="selftest app: normal, report a wrong answer, or never finish (to test the flow)")
     p.add_argument("--wav", nargs="+", default=None,
-                   help="sim: audio clip(s) loaded into main RAM for the firmware (several: played one after "
-                        "the other with 0.5 s of silence between; kws default: the bundled clips)")
+                   help="sim: audio clip(s) for the firmware, in main RAM or streamed (--audio uart); several "
+                        "play one after the other with --gap seconds of silence between; kws default: the "
+                        "bundled clips")
     p.add_argument("--gap", type=float, default=None,
                    help=f"sim: seconds of silence between the --wav clips and after the last one (a word at "
                         f"the end of a clip needs some hops in the model's window to be detected); default "
@@ -544,11 +545,13 @@ def summarize_detections(args, lines):
     spans = getattr(args, "clip_spans", [])
     if args.app != "kws" or not spans:
         return
-    hits = [(m.group(1), int(m.group(2)), int(m.group(3)) / 1000.0)
-            for m in (DETECT_RE.search(l) for l in lines) if m]
+    per_clip = [[] for _ in spans]
+    for m in (DETECT_RE.search(l) for l in lines):
+        if m:
+            t = int(m.group(3)) / 1000.0
+            per_clip[attribute(t, spans)].append(f"{m.group(1)} ({int(m.group(2))}/255 at {t:.2f} s)")
     log("detections per clip:")
-    for i, (name, t0, t1) in enumerate(spans):
-        found = [f"{k} ({c}/255 at {t:.2f} s)" for k, c, t in hits if attribute(t, spans) == i]
+    for (name, _, _), found in zip(spans, per_clip):
         print(f"  {name:28s} -> {', '.join(found) if found else 'nothing'}")
 
 

@@ -53,6 +53,8 @@ def lib():
     so.nn_model_run.argtypes = [POINTER(NnModel), POINTER(c_int8), POINTER(c_int8), POINTER(c_int8),
                                 POINTER(c_int8), POINTER(c_int32)]
     so.nn_model_run.restype = ctypes.c_int
+    so.nn_model_run_from.argtypes = [POINTER(NnModel), c_int32] + so.nn_model_run.argtypes[1:]
+    so.nn_model_run_from.restype = ctypes.c_int
     return so
 
 
@@ -244,6 +246,15 @@ def test_zoo_models_c_vs_golden_every_tensor(lib, name, seed):
                               _ptr(b, c_int8), ctypes.byref(bad))
         assert rc == 0, f"rc {rc} at layer {bad.value}"
         assert np.array_equal(y, outs[-1][i].reshape(-1)), f"{name} input {i}"
+    # From any layer on (the CPU tail after the accelerator; n_layers: nothing left, input copied).
+    for first in range(len(structs) + 1):
+        src = np.ascontiguousarray((x[0] if first == 0 else outs[first - 1][0]).reshape(-1))
+        y[:] = 0
+        rc = lib.nn_model_run_from(ctypes.byref(m), first, _ptr(src, c_int8), _ptr(y, c_int8), _ptr(a, c_int8),
+                                   _ptr(b, c_int8), ctypes.byref(bad))
+        assert rc == 0 and np.array_equal(y, outs[-1][0].reshape(-1)), f"{name} from layer {first}: rc {rc}"
+    assert lib.nn_model_run_from(ctypes.byref(m), len(structs) + 1, _ptr(src, c_int8), _ptr(y, c_int8),
+                                 _ptr(a, c_int8), _ptr(b, c_int8), ctypes.byref(bad)) == -2
     # Too-small buffers are reported, not overrun.
     m.buf_bytes = 4
     rc = lib.nn_model_run(ctypes.byref(m), _ptr(xi, c_int8), _ptr(y, c_int8), _ptr(a, c_int8), _ptr(b, c_int8),

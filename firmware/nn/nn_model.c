@@ -42,11 +42,22 @@ int nn_layer_run(const nn_layer_t *l, const int8_t *in, int8_t *out)
     }
 }
 
-int nn_model_run(const nn_model_t *m, const int8_t *input, int8_t *output, int8_t *buf_a, int8_t *buf_b,
-                 int32_t *bad_layer)
+int nn_model_run_from(const nn_model_t *m, int32_t first, const int8_t *input, int8_t *output, int8_t *buf_a,
+                      int8_t *buf_b, int32_t *bad_layer)
 {
+    if (first < 0 || first > m->n_layers || m->n_layers < 1) {
+        if (bad_layer)
+            *bad_layer = first;
+        return NN_ERR_SHAPE;
+    }
+    if (first == m->n_layers) {   /* nothing left to run: the input is the model's output */
+        const int32_t n = nn_layer_out_bytes(&m->layers[m->n_layers - 1]);
+        for (int32_t k = 0; k < n; k++)
+            output[k] = input[k];
+        return NN_OK;
+    }
     const int8_t *src = input;
-    for (int32_t i = 0; i < m->n_layers; i++) {
+    for (int32_t i = first; i < m->n_layers; i++) {
         const nn_layer_t *l = &m->layers[i];
         const int last = i == m->n_layers - 1;
         int8_t *dst = last ? output : ((i & 1) ? buf_b : buf_a);
@@ -64,4 +75,10 @@ int nn_model_run(const nn_model_t *m, const int8_t *input, int8_t *output, int8_
         src = dst;
     }
     return NN_OK;
+}
+
+int nn_model_run(const nn_model_t *m, const int8_t *input, int8_t *output, int8_t *buf_a, int8_t *buf_b,
+                 int32_t *bad_layer)
+{
+    return nn_model_run_from(m, 0, input, output, buf_a, buf_b, bad_layer);
 }

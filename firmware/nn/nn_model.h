@@ -72,6 +72,12 @@ int nn_layer_run(const nn_layer_t *layer, const int8_t *in, int8_t *out);
  */
 int nn_model_run(const nn_model_t *m, const int8_t *input, int8_t *output, int8_t *buf_a, int8_t *buf_b,
                  int32_t *bad_layer);
+/*
+ * The same from layer `first` on: the CPU's tail after the accelerator ran layers 0..first-1 and left
+ * their output in `input` (first == n_layers: nothing to run, the input is copied to the output).
+ */
+int nn_model_run_from(const nn_model_t *m, int32_t first, const int8_t *input, int8_t *output, int8_t *buf_a,
+                      int8_t *buf_b, int32_t *bad_layer);
 
 /* Bytes of a layer's input and output activation. */
 int32_t nn_layer_in_bytes(const nn_layer_t *layer);

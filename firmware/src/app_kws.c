@@ -81,16 +81,8 @@ static int infer(int head)
 	if (accel_run())
 		return -1;
 	accel_read_act(ACCEL_MODEL_OUT_BUF, 2 * ACCEL_MODEL_OUT_BASE, outw, ACCEL_MODEL_OUT_WORDS * 2);
-	const int8_t *cur = (const int8_t *)outw;
-	for (int l = KWS_TAIL_FIRST; l < kws_model.n_layers; l++) {
-		int8_t *dst = (l == kws_model.n_layers - 1) ? probs : ((cur == buf_a) ? buf_b : buf_a);
-		if (nn_layer_run(&kws_model.layers[l], cur, dst) != NN_OK)
-			return -1;
-		cur = dst;
-	}
-	if (cur != probs)
-		memcpy(probs, cur, KWS_N_CLASSES);
-	return 0;
+	return nn_model_run_from(&kws_model, KWS_TAIL_FIRST, (const int8_t *)outw, probs, buf_a, buf_b, 0) == NN_OK
+	       ? 0 : -1;
 }
 #endif
 
