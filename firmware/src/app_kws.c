@@ -207,12 +207,11 @@ static int run_stream(void)
 			int code = hit - KWS_FIRST_KEYWORD + 1;   /* 1 = first keyword */
 			leds_show(code);
 			led_hops = KWS_REFRACTORY_HOPS > 0 ? KWS_REFRACTORY_HOPS : 1;
+			printf("detect: %s conf=%d/255 t=%lums", kws_labels[hit], score, (unsigned long)t_ms);
 #ifdef CSR_LEDS_BASE
-			printf("detect: %s conf=%d/255 t=%lums leds=%lu\n", kws_labels[hit], score, (unsigned long)t_ms,
-			       (unsigned long)leds_out_read());
-#else
-			printf("detect: %s conf=%d/255 t=%lums\n", kws_labels[hit], score, (unsigned long)t_ms);
+			printf(" leds=%lu", (unsigned long)leds_out_read());   /* what the LEDs show, read back */
 #endif
+			printf("\n");
 		}
 	}
 	leds_show(0);
