@@ -95,9 +95,6 @@ def test_report_int8_tracks_float_on_held_out_voices(report):
     assert s["test"] > 0 and s["train"] > 0
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (issue 7 stays open): the bundled model scores 93.0% float on "
-                                       "held-out voices, below the 95% target; strict, so a model that reaches "
-                                       "the target fails here until this marker is removed")
 def test_report_meets_accuracy_target(report):
     acc = report["accuracy"]["test"]
     assert acc["float"] >= 0.95, acc

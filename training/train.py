@@ -54,12 +54,29 @@ def parse_args(argv=None):
     m.add_argument("--blocks", type=int, default=None, help="depthwise-separable blocks (default 4; --quick 2)")
     m.add_argument("--dropout", type=float, default=None, help="dropout before the classifier (default 0.1)")
     t = p.add_argument_group("training")
-    t.add_argument("--epochs", type=int, default=None, help="maximum epochs (default 40)")
+    t.add_argument("--epochs", type=int, default=None, help="maximum epochs (default 60; --quick 40)")
     t.add_argument("--batch-size", type=int, default=None, help="default 100; --quick 32")
     t.add_argument("--bn-momentum", type=float, default=0.9, help="BatchNormalization moving-average momentum")
     t.add_argument("--lr", type=float, default=2e-3, help="initial Adam learning rate")
+    t.add_argument("--label-smoothing", type=float, default=None,
+                   help="cross-entropy label smoothing (default 0.1; --quick 0)")
+    t.add_argument("--time-shift", type=int, default=None,
+                   help="augmentation: shift each training example by up to this many frames, "
+                        "edges repeated (default 3; --quick 0)")
+    t.add_argument("--time-masks", type=int, default=None,
+                   help="augmentation: SpecAugment time masks per example, each up to --mask-frames "
+                        "frames set to the example's mean (default 2; --quick 0)")
+    t.add_argument("--mask-frames", type=int, default=4, help="widest time mask, frames")
+    t.add_argument("--feature-masks", type=int, default=None,
+                   help="augmentation: masks over up to --mask-features feature rows (MFCC "
+                        "coefficients / mel bands), set to the example's mean (default 1; --quick 0)")
+    t.add_argument("--mask-features", type=int, default=2, help="widest feature mask, rows")
+    t.add_argument("--lr-schedule", choices=("cosine", "plateau"), default="cosine",
+                   help="cosine: decay to --min-lr over the epochs that fit the time budget (re-planned "
+                        "after every epoch); plateau: halve on a flat validation loss")
+    t.add_argument("--min-lr", type=float, default=1e-5, help="lowest learning rate of either schedule")
     t.add_argument("--patience", type=int, default=None,
-                   help="early stopping: epochs without a better validation accuracy (default 6)")
+                   help="early stopping: epochs without a better validation accuracy (default 8)")
     t.add_argument("--time-budget", type=float, default=None,
                    help="minutes for the whole run (data + features + training + export + eval): training "
                         "stops early enough to finish within it (default 19; --quick 10, a safety cap: --quick always runs its epochs)")
@@ -74,8 +91,10 @@ def parse_args(argv=None):
     o.add_argument("--quiet", action="store_true", help="no progress bars")
     a = p.parse_args(argv)
     q = a.quick
-    for name, default, quick in (("width", 64, 32), ("blocks", 4, 2), ("epochs", 40, 40), ("patience", 6, 40),
+    for name, default, quick in (("width", 64, 32), ("blocks", 4, 2), ("epochs", 60, 40), ("patience", 8, 40),
                                  ("time_budget", 19.0, 10.0), ("dropout", 0.1, 0.0),
+                                 ("label_smoothing", 0.1, 0.0), ("time_shift", 3, 0), ("time_masks", 2, 0),
+                                 ("feature_masks", 1, 0),
                                  ("batch_size", 100, 32)):
         if getattr(a, name) is None:
             setattr(a, name, quick if q else default)
@@ -163,6 +182,41 @@ def build_model(a, input_shape):
     return model
 
 
+def augmented_dataset(a, x, y, n_cls):
+    """Shuffled training batches (one-hot labels), augmented on the fly in the feature domain.
+
+    Every epoch sees each example with a fresh random time shift (edge frames repeated) and
+    SpecAugment-style masks (a few frames, or a few feature rows, replaced by the example's mean over
+    the masked axis). The network must then recognise a word from parts of it, which is what carries
+    over to voices it has not heard; the exported model and the hardware see unmasked features."""
+    import tensorflow as tf
+    T, F = int(x.shape[1]), int(x.shape[2])
+
+    def masks(shape_len, n, width, b):
+        if n <= 0 or width <= 0:
+            return tf.zeros((b, shape_len), tf.bool)
+        w = tf.random.uniform((b, n), 0, width + 1, tf.int32)
+        s = tf.random.uniform((b, n), 0, shape_len, tf.int32)
+        pos = tf.range(shape_len)[None, None, :]
+        return tf.reduce_any((pos >= s[..., None]) & (pos < (s + w)[..., None]), axis=1)
+
+    def aug(xb, yb):
+        b = tf.shape(xb)[0]
+        if a.time_shift > 0:
+            sh = tf.random.uniform((b,), -a.time_shift, a.time_shift + 1, tf.int32)
+            idx = tf.clip_by_value(tf.range(T)[None, :] - sh[:, None], 0, T - 1)
+            xb = tf.gather(xb, idx, batch_dims=1)
+        mt = masks(T, a.time_masks, a.mask_frames, b)[:, :, None, None]
+        xb = tf.where(mt, tf.reduce_mean(xb, axis=1, keepdims=True), xb)
+        mf = masks(F, a.feature_masks, a.mask_features, b)[:, None, :, None]
+        xb = tf.where(mf, tf.reduce_mean(xb, axis=2, keepdims=True), xb)
+        return xb, tf.one_hot(yb, n_cls)
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y.astype("int32")))
+    ds = ds.shuffle(len(y), seed=a.seed, reshuffle_each_iteration=True).batch(a.batch_size)
+    return ds.map(aug, num_parallel_calls=1).prefetch(2)
+
+
 def train(a, model, x_tr, y_tr, x_va, y_va, seconds):
     import keras
 
@@ -184,17 +238,54 @@ def train(a, model, x_tr, y_tr, x_va, y_va, seconds):
                       f"({self.limit:.0f} s for training)", flush=True)
                 self.model.stop_training, self.hit = True, True
 
+    class CosineToBudget(keras.callbacks.Callback):
+        """Cosine learning-rate decay from ``lr0`` to ``lr_min`` over the planned number of epochs:
+        ``max_epochs``, or fewer when the time budget cannot hold them, re-planned after every epoch
+        with the time budget's own measure (its longest epoch), so the decay ends where it stops training."""
+
+        def __init__(self, lr0, lr_min, max_epochs, budget):
+            super().__init__()
+            self.lr0, self.lr_min, self.max_epochs, self.budget = lr0, lr_min, max_epochs, budget
+            self.planned, self.durations, self.t_epoch = max_epochs, [], None
+
+        def on_epoch_begin(self, epoch, logs=None):
+            import math
+            self.t_epoch = time.time()
+            frac = min(1.0, epoch / max(1, self.planned - 1))
+            lr = self.lr_min + 0.5 * (self.lr0 - self.lr_min) * (1 + math.cos(math.pi * frac))
+            self.model.optimizer.learning_rate.assign(lr)
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.durations.append(time.time() - self.t_epoch)
+            left = self.budget.limit - (time.time() - self.budget.t0)
+            per = self.budget.longest or max(self.durations)   # the budget's own measure
+            fit = epoch + 1 + int(left // per) if per > 0 else self.max_epochs
+            planned = min(self.max_epochs, max(epoch + 2, fit))
+            if planned != self.planned and epoch + 1 < planned:
+                print(f"[train] learning-rate decay planned over {planned} epochs "
+                      f"({per:.0f} s per epoch, {left:.0f} s left)", flush=True)
+            self.planned = planned
+            if logs is not None:
+                logs["learning_rate"] = float(self.model.optimizer.learning_rate.numpy())
+
     keras.utils.set_random_seed(a.seed)
-    model.compile(optimizer=keras.optimizers.Adam(a.lr), loss="sparse_categorical_crossentropy",
+    model.compile(optimizer=keras.optimizers.Adam(a.lr),
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=a.label_smoothing),
                   metrics=["accuracy"])
+    n_cls = model.output_shape[-1]
+    train_ds = augmented_dataset(a, x_tr, y_tr, n_cls)
+    y_va = keras.utils.to_categorical(y_va, n_cls)
     budget = TimeBudget(seconds)
     stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=a.patience,
                                          restore_best_weights=True, verbose=1)
-    plateau = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, min_lr=1e-5,
-                                                verbose=0)
+    if a.lr_schedule == "plateau":
+        sched = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, min_lr=a.min_lr,
+                                                  verbose=0)
+    else:
+        sched = CosineToBudget(a.lr, a.min_lr, a.epochs, budget)
     verbose = 1 if (sys.stdout.isatty() and not a.quiet) else 2
-    hist = model.fit(x_tr, y_tr, batch_size=a.batch_size, epochs=a.epochs, validation_data=(x_va, y_va),
-                     callbacks=[stop, plateau, budget], verbose=verbose, shuffle=True)
+    hist = model.fit(train_ds, epochs=a.epochs, validation_data=(x_va, y_va), batch_size=a.batch_size,
+                     callbacks=[budget, sched, stop], verbose=verbose)
     h = {k: [round(float(v), 4) for v in vals] for k, vals in hist.history.items()}
     best = int(max(range(len(h["val_accuracy"])), key=lambda i: h["val_accuracy"][i]))
     # EarlyStopping restores the best weights only when it stops the run itself; do it here always.
@@ -401,8 +492,11 @@ def run(a):
                   "params": int(model.count_params()), "macs": count_macs(model),
                   "input_quant": in_q, "output_quant": out_q, "input_quant_matches_frontend": match},
         "training": {k: v for k, v in tinfo.items()} | {
-            "batch_size": a.batch_size, "lr": a.lr, "max_epochs": a.epochs, "patience": a.patience,
-            "dropout": a.dropout, "bn_momentum": a.bn_momentum, "run_budget_min": a.time_budget, "threads": threads, "seed": a.seed},
+            "batch_size": a.batch_size, "lr": a.lr, "lr_schedule": a.lr_schedule, "min_lr": a.min_lr, "max_epochs": a.epochs, "patience": a.patience,
+            "dropout": a.dropout, "label_smoothing": a.label_smoothing,
+            "augmentation": {"time_shift": a.time_shift, "time_masks": a.time_masks, "mask_frames": a.mask_frames,
+                             "feature_masks": a.feature_masks, "mask_features": a.mask_features},
+            "bn_momentum": a.bn_momentum, "run_budget_min": a.time_budget, "threads": threads, "seed": a.seed},
         "accuracy": acc,
         "per_class_test_int8": per_class(cm["int8"], LABELS),
         "confusion_test": {k: v.tolist() for k, v in cm.items()},

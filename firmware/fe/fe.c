@@ -8,8 +8,8 @@
     FE_NMFCC != FE_C_NMFCC || FE_FFT_STAGES != 9
 #error "fe.h sizes do not match fe_tables.h (regenerate with gen_tables.py)"
 #endif
-#if FE_BIN_HI > FE_NFFT / 4
-#error "the pruned last two FFT stages assume every mel bin is below NFFT/4"
+#if FE_BIN_HI > FE_NFFT / 2
+#error "the pruned last FFT stage assumes every mel bin is below NFFT/2"
 #endif
 
 static inline int32_t asr32(int32_t x, int n) { return x >= 0 ? (x >> n) : ~((~x) >> n); }
@@ -139,17 +139,22 @@ static void window_fft(fe_c_t *s)
             }
         }
     }
-    /* stage 7: only the '+' outputs feed bins < NFFT/4 (positions 0..127 and 256..383) */
+    /* stage 7: stage 8 reads positions j and j + 256 for j < BIN_HI only, so the '-' outputs
+     * (positions base + 128 + j) are computed only while 128 + j < BIN_HI */
     {
         const int half = FE_NFFT / 4, g = 2;
         int base, j;
         for (base = 0; base < FE_NFFT; base += 2 * half)
             for (j = 0; j < half; j++) {
                 int a = base + j, b = a + half;
-                int32_t tr, ti;
+                int32_t tr, ti, ar = re[a], ai = im[a];
                 TW_PRODUCT(re[b], im[b], fe_twiddle_re_q15[j * g], fe_twiddle_im_q15[j * g], tr, ti);
-                re[a] = sat_bits(re[a] + tr, FE_FFT_BITS);
-                im[a] = sat_bits(im[a] + ti, FE_FFT_BITS);
+                re[a] = sat_bits(ar + tr, FE_FFT_BITS);
+                im[a] = sat_bits(ai + ti, FE_FFT_BITS);
+                if (half + j < FE_BIN_HI) {
+                    re[b] = sat_bits(ar - tr, FE_FFT_BITS);
+                    im[b] = sat_bits(ai - ti, FE_FFT_BITS);
+                }
             }
     }
     /* stage 8: bins 0 .. BIN_HI-1 only ('+' outputs) */

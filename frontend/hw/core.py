@@ -185,6 +185,8 @@ class FrontendCore(Module):
         band, kbin, wmel = T.mel_sparse()
         last = [1 if (e == len(band) - 1 or band[e + 1] != band[e]) else 0 for e in range(len(band))]
         n_mel = len(band)
+        # the mel ROM word packs bin (8 bit) | weight (10 bit) | last-of-band (1 bit)
+        assert int(kbin.max()) < 256 and int(wmel.max()) < 1024, "mel table does not fit the ROM word"
         mel_rom = Memory(8 + 10 + 1, n_mel, init=[int(k) | (int(w) << 8) | (l << 18) for k, w, l in zip(kbin, wmel, last)])
         mel_r = mel_rom.get_port()
         dq = G.dct_q()
@@ -285,7 +287,7 @@ class FrontendCore(Module):
                       o1r.eq(_sat(self, ar3 - tr3, FB)), o1i.eq(_sat(self, ai3 - ti3, FB))]
 
         # ---- MEL
-        e_i = Signal(9)
+        e_i = Signal(max=n_mel + 1)
         mv1, mv2, mv3, mv4 = Signal(), Signal(), Signal(), Signal()
         mw2, mw3 = Signal(10), Signal(10)
         ml2, ml3, ml4 = Signal(), Signal(), Signal()
