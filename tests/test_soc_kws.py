@@ -1,5 +1,6 @@
 """The product's main job: the KWS app in the Verilator SoC (HW front-end -> accelerator -> detector)
-on the bundled model and clips detects the right keyword and stays quiet on silence."""
+on the bundled model and clips detects the right keyword and stays quiet on silence and on an
+unknown word."""
 import json
 import re
 import subprocess
@@ -26,8 +27,9 @@ def test_kws_in_soc_detects_keywords_and_not_silence():
     clips = _bundled()
     keywords = [c for c in clips if not c["label"].startswith("_")][:3]
     silence = [c for c in clips if c["label"] == "_silence_"][:1]
-    assert len(keywords) == 3 and len(silence) == 1
-    chosen = keywords + silence
+    unknown = [c for c in clips if c["label"] == "_unknown_"][:1]   # the demo's "six": no keyword either
+    assert len(keywords) == 3 and len(silence) == 1 and len(unknown) == 1
+    chosen = keywords + silence + unknown
     r = subprocess.run([sys.executable, str(ROOT / "soc" / "build.py"), "--board", "sim", "--app", "kws",
                         "--wav", *[str(CLIPS / c["file"]) for c in chosen], "--timeout", "1500"],
                        cwd=ROOT, capture_output=True, text=True)
@@ -38,6 +40,7 @@ def test_kws_in_soc_detects_keywords_and_not_silence():
         found = per_clip[Path(c["file"]).name]
         assert found.split(" (")[0] == c["label"], f"{c['file']}: expected {c['label']}, SoC said {found}"
     assert per_clip[Path(silence[0]["file"]).name] == "nothing"
+    assert per_clip[Path(unknown[0]["file"]).name] == "nothing", "the unknown word raised a detection"
     # Per-inference cycle report: front-end, accelerator and CPU.
     m = re.search(r"mean cycles per hop: front-end (\d+), accelerator (\d+), cpu (\d+)", r.stdout)
     assert m and all(int(v) > 0 for v in m.groups())
