@@ -6,8 +6,7 @@ def get_board(name, variant=None, toolchain=None):
         from boards.sim import SimBoard
         return SimBoard()
     if name == "arty":
-        from boards.arty import ArtyBoard
-        from boards.arty import DEFAULT_VARIANT
+        from boards.arty import DEFAULT_VARIANT, ArtyBoard
         return ArtyBoard(variant=variant or DEFAULT_VARIANT, toolchain=toolchain or "vivado")
     raise ValueError(f"unknown board {name!r}; choose one of: {', '.join(BOARDS)}")
 

@@ -2,7 +2,6 @@
 clip into the simulated console UART (a TCP socket with flow control, soc/sim_modules/serial2tcp_fc)
 in soc/uart_audio_proto.py frames, exactly as soc/stream_wav.py does to an Arty; the firmware parses
 them (firmware/src/uart_audio.c), runs the KWS app and prints its detection back over the same UART."""
-import json
 import re
 import subprocess
 import sys
@@ -11,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from soc import uart_audio_proto as P
-from tests.test_soc_kws import golden_kws_outputs
+from tests.test_soc_kws import _bundled, golden_kws_outputs
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIPS = ROOT / "models" / "clips"
@@ -20,9 +19,7 @@ CLIPS = ROOT / "models" / "clips"
 def test_uart_stream_detects_keyword_without_losing_a_sample():
     from frontend.wav import read_wav
     from training.labels import KEYWORDS
-    meta = json.loads((CLIPS / "clips.json").read_text())
-    clips = meta["clips"] if isinstance(meta, dict) else meta
-    clip = next(c for c in clips if c["label"] == "yes")
+    clip = next(c for c in _bundled() if c["label"] == "yes")
     model = sorted((ROOT / "models").glob("*.tflite"))[0]
     gap = 0.5
     r = subprocess.run([sys.executable, str(ROOT / "soc" / "build.py"), "--board", "sim", "--app", "kws",

@@ -13,6 +13,7 @@ output, representative dataset), evaluation (float with Keras, int8 with tflite-
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import subprocess
@@ -246,19 +247,16 @@ def train(a, model, x_tr, y_tr, x_va, y_va, seconds):
         def __init__(self, lr0, lr_min, max_epochs, budget):
             super().__init__()
             self.lr0, self.lr_min, self.max_epochs, self.budget = lr0, lr_min, max_epochs, budget
-            self.planned, self.durations, self.t_epoch = max_epochs, [], None
+            self.planned = max_epochs
 
         def on_epoch_begin(self, epoch, logs=None):
-            import math
-            self.t_epoch = time.time()
             frac = min(1.0, epoch / max(1, self.planned - 1))
             lr = self.lr_min + 0.5 * (self.lr0 - self.lr_min) * (1 + math.cos(math.pi * frac))
             self.model.optimizer.learning_rate.assign(lr)
 
-        def on_epoch_end(self, epoch, logs=None):
-            self.durations.append(time.time() - self.t_epoch)
+        def on_epoch_end(self, epoch, logs=None):   # runs after the budget's, which measured this epoch
             left = self.budget.limit - (time.time() - self.budget.t0)
-            per = self.budget.longest or max(self.durations)   # the budget's own measure
+            per = self.budget.longest
             fit = epoch + 1 + int(left // per) if per > 0 else self.max_epochs
             planned = min(self.max_epochs, max(epoch + 2, fit))
             if planned != self.planned and epoch + 1 < planned:
