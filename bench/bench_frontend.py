@@ -14,6 +14,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+from frontend import format as F  # noqa: E402
 from frontend import golden as G  # noqa: E402
 from frontend import signals as S  # noqa: E402
 
@@ -29,7 +30,7 @@ def main(argv=None):
     clip = S.noise(1.0, -20.0, rng)
     print("golden model (numpy, single thread), 1 s clip -> 49 frames; process CPU time (the machine is\n"
           "shared: wall time mostly measures the neighbours), single clip best/median of 30, batch best of 3:")
-    for mode in G.MODES:
+    for mode in F.MODES:
         G.features(clip, mode)
         ts = []
         for _ in range(30):
@@ -52,10 +53,10 @@ def main(argv=None):
     if not sim.have_icarus():
         print("RTL: iverilog not installed, skipped")
         return 0
-    n = int(args.seconds * 16000) // 320 * 320
+    n = int(args.seconds * F.SAMPLE_RATE) // F.HOP * F.HOP
     audio = np.concatenate([S.speech()[: n // 2] if S.have_espeak() else S.noise(0.5), S.stress_mix(0.1, rng)])[:n]
-    print(f"RTL (Icarus, generated Verilog), {n / 16000:.2f} s of audio per mode, input at full rate:")
-    for mode in G.MODES:
+    print(f"RTL (Icarus, generated Verilog), {n / F.SAMPLE_RATE:.2f} s of audio per mode, input at full rate:")
+    for mode in F.MODES:
         t = time.perf_counter()
         frames, cycles = sim.run_icarus(audio, mode)
         wall = time.perf_counter() - t

@@ -16,78 +16,17 @@ Pipeline per frame (frame i = samples [320 i, 320 i + 480)):
 """
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
+from . import format as F
 from . import tables as T
+# The feature format is defined in frontend.format; these names stay importable from here for code
+# that predates it (prefer frontend.format).
+from .format import (DB_PER_LOG2, E_PCEN_SHIFT, FEATURES, LM_HI, LM_LO, LM_STEP_SHIFT,  # noqa: F401
+                     M_FRAC, MFCC_SCALE_DB, MFCC_SHIFT, MFCC_ZP, MODES, PCEN_E_LOG2_UNITS, PCEN_OUT_SHIFT,
+                     PCEN_ZP, PcenParams, dct_q, output_quant)
 
-MODES = ("logmel", "pcen", "mfcc")
-FEATURES = {"logmel": T.NMELS, "pcen": T.NMELS, "mfcc": T.NMFCC}
-
-# ---- output quantisation (fixed; a model's input scale/zero point is checked against these) ----
-LM_LO = -24              # log-mel int8 -128 <-> log2(mel) = -24 (-72.2 dB; librosa mel power, audio in [-1, 1])
-LM_HI = 8                # log-mel int8 +127 <-> log2(mel) = 8 - 1/8 (+23.7 dB)
-LM_STEP_SHIFT = 7        # Q10 -> steps of 1/8 log2
-PCEN_OUT_SHIFT = 11      # PCEN Q16 -> steps of 1/32 (range 0 .. 7.97)
-PCEN_ZP = -128
-MFCC_SCALE_DB = 3.0      # MFCC (DCT-II ortho of log-mel in dB): dB per int8 step
-MFCC_ZP = 24
-MFCC_SHIFT = 25          # D_q = round(D * 10log10(2) / MFCC_SCALE_DB * 2^15); Lc is Q10
-DB_PER_LOG2 = 10 * np.log10(2.0)
-
-E_PCEN_SHIFT = 12        # PCEN smoother input: E >> 12  (units: S_int16 * 8)
-M_FRAC = 16              # smoother state fraction bits
-PCEN_E_LOG2_UNITS = T.MEL_SHIFT - 30 - E_PCEN_SHIFT   # = 3: E_s = S_int16 * 2^3
-
-
-def output_quant(mode: str) -> tuple[float, int]:
-    """(scale, zero_point) of the int8 features: real = scale * (q - zero_point).
-    Units: logmel -> dB of librosa's mel power (audio in [-1, 1]); pcen -> librosa.pcen units;
-    mfcc -> DCT-II (ortho) of the log-mel in dB."""
-    if mode == "logmel":
-        return float(DB_PER_LOG2 / 8), int(-128 - 8 * LM_LO)
-    if mode == "pcen":
-        return float(2.0 ** (PCEN_OUT_SHIFT - 16)), int(PCEN_ZP)
-    if mode == "mfcc":
-        return float(MFCC_SCALE_DB), int(MFCC_ZP)
-    raise ValueError(f"unknown mode {mode!r} (one of {MODES})")
-
-
-@dataclasses.dataclass(frozen=True)
-class PcenParams:
-    """PCEN parameters, librosa.pcen's defaults.  PCEN is applied to the mel power of int16-scaled
-    audio (librosa mel power * 2^30)."""
-    time_constant: float = 0.4
-    gain: float = 0.98      # alpha
-    bias: float = 2.0       # delta
-    power: float = 0.5      # r
-    eps: float = 1e-6
-
-    def b(self) -> float:
-        t_frames = self.time_constant * T.SR / T.HOP
-        return (np.sqrt(1 + 4 * t_frames ** 2) - 1) / (2 * t_frames ** 2)
-
-    def quantized(self) -> dict:
-        """The integer values the hardware holds in its CSRs."""
-        return {
-            "b_q16": int(round(self.b() * 65536)),
-            "alpha_q14": int(round(self.gain * 16384)),
-            "delta_q16": int(round(self.bias * 65536)),
-            "r_q14": int(round(self.power * 16384)),
-            # eps in smoother-state units (S_int16 * 2^3 * 2^16), at least 1
-            "eps_q": max(1, int(round(self.eps * 2 ** (PCEN_E_LOG2_UNITS + M_FRAC)))),
-            # initial smoother state: librosa's lfilter_zi starts from M = 1 (S units)
-            "m_init": int(2 ** (PCEN_E_LOG2_UNITS + M_FRAC)),
-        }
-
-
-def _params(params) -> PcenParams:
-    if params is None:
-        return PcenParams()
-    if isinstance(params, dict):
-        return PcenParams(**params)
-    return params
+_params = F.pcen_params
 
 
 # ------------------------------------------------------------------ integer primitives
@@ -122,10 +61,6 @@ def exp2_q16(t: np.ndarray) -> np.ndarray:
     i = (t >> T.EXP_FRAC_BITS) + (T.EXP_OUT_FRAC - 15)
     v = T.exp2_lut()[t & ((1 << T.EXP_FRAC_BITS) - 1)]
     return np.where(i >= 0, v << np.maximum(i, 0), v >> np.maximum(-i, 0))
-
-
-def dct_q() -> np.ndarray:
-    return np.round(T.dct_matrix() * DB_PER_LOG2 / MFCC_SCALE_DB * (1 << 15)).astype(np.int64)
 
 
 # ------------------------------------------------------------------ stages

@@ -15,17 +15,17 @@ import numpy as np
 
 os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.dirname(__file__), "..", ".cache", "numba"))
 
-from . import golden as G, tables as T  # noqa: E402
+from . import format as F  # noqa: E402
 
 
 def mel_power(audio: np.ndarray) -> np.ndarray:
     """librosa mel power spectrogram (frames, 40) of int16 audio scaled to [-1, 1]."""
     import librosa
-    pad = np.zeros((T.NFFT - T.WIN) // 2)
+    pad = np.zeros((F.NFFT - F.WIN) // 2)
     y = np.concatenate([pad, np.asarray(audio, dtype=np.float64) / 32768.0, pad])
-    S = librosa.feature.melspectrogram(y=y, sr=T.SR, n_fft=T.NFFT, hop_length=T.HOP, win_length=T.WIN,
-                                       window="hann", center=False, power=2.0, n_mels=T.NMELS,
-                                       fmin=T.FMIN, fmax=T.FMAX, htk=False, norm="slaney")
+    S = librosa.feature.melspectrogram(y=y, sr=F.SAMPLE_RATE, n_fft=F.NFFT, hop_length=F.HOP, win_length=F.WIN,
+                                       window="hann", center=False, power=2.0, n_mels=F.NMELS,
+                                       fmin=F.FMIN, fmax=F.FMAX, htk=False, norm="slaney")
     return S.T
 
 
@@ -34,18 +34,18 @@ def features(audio: np.ndarray, mode: str = "logmel", params=None) -> np.ndarray
     import librosa
     S = mel_power(audio)
     if mode == "pcen":
-        p = G._params(params)
-        out = librosa.pcen(S.T * 2.0 ** 30, sr=T.SR, hop_length=T.HOP, gain=p.gain, bias=p.bias,
+        p = F.pcen_params(params)
+        out = librosa.pcen(S.T * 2.0 ** 30, sr=F.SAMPLE_RATE, hop_length=F.HOP, gain=p.gain, bias=p.bias,
                            power=p.power, time_constant=p.time_constant, eps=p.eps)
         return out.T
-    db = 10 * np.log10(np.clip(S, 2.0 ** G.LM_LO, 2.0 ** G.LM_HI))
+    db = 10 * np.log10(np.clip(S, 2.0 ** F.LM_LO, 2.0 ** F.LM_HI))
     if mode == "logmel":
         return db
     if mode == "mfcc":
-        return db @ T.dct_matrix().T
+        return db @ F.dct_matrix().T
     raise ValueError(f"unknown mode {mode!r}")
 
 
 def dequant(q: np.ndarray, mode: str) -> np.ndarray:
-    scale, zp = G.output_quant(mode)
+    scale, zp = F.output_quant(mode)
     return scale * (np.asarray(q, dtype=np.float64) - zp)

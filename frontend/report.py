@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+from . import format as F
 from . import golden as G
 from . import reference as R
 from . import signals as S
@@ -34,7 +35,8 @@ def _signals():
         quiet = S.speech(texts[0][3], voice="en-us", gain_db=-30.0)
         sig.append(("speech -30 dB", "speech", quiet))
         sp = S.speech(texts[1][3], voice="en+f3", speed=170, pitch=70)
-        noisy = np.clip(sp.astype(np.int32) + S.noise(sp.shape[0] / 16000, -40.0, rng)[: sp.shape[0]], -32768, 32767)
+        noise = S.noise(sp.shape[0] / F.SAMPLE_RATE, -40.0, rng)[: sp.shape[0]]
+        noisy = np.clip(sp.astype(np.int32) + noise, -32768, 32767)
         sig.append(("speech + noise -40 dBFS", "speech", noisy.astype(np.int16)))
     for db in (-6.0, -40.0):
         sig.append((f"log sweep 50-7500 Hz {db:.0f} dBFS", "sweep", S.sweep(2.0, dbfs=db)))
@@ -133,10 +135,10 @@ def main(argv=None):
     if not args.no_rtl:
         from .hw import sim
         if sim.have_icarus():
-            n = int(args.rtl_seconds * 16000) // 320 * 320
+            n = int(args.rtl_seconds * F.SAMPLE_RATE) // F.HOP * F.HOP
             sp = sigs[0][2] if S.have_espeak() else S.noise(1.0)
             audio = np.concatenate([sp[: n // 2], S.stress_mix(0.05)])[:n]
-            L += ["## RTL (generated Verilog, Icarus)", "", f"{n / 16000:.2f} s per mode (speech + stress signals), "
+            L += ["## RTL (generated Verilog, Icarus)", "", f"{n / F.SAMPLE_RATE:.2f} s per mode (speech + stress signals), "
                   "input at one sample per cycle (the core stalls the stream while busy):", "",
                   "| mode | frames | mismatches vs golden | cycles per hop |", "|---|---:|---:|---:|"]
             for mode in G.MODES:

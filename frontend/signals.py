@@ -8,7 +8,7 @@ import tempfile
 
 import numpy as np
 
-SR = 16000
+from .format import SAMPLE_RATE as SR
 
 
 def square(seconds=1.0, freq=437.0, phase=0.0):

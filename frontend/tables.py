@@ -1,8 +1,10 @@
 """The single generator of every constant of the fixed-point front-end.
 
-The golden model (frontend.golden), the RTL (frontend.hw) and the docs (docs/frontend.md, via
-``python -m frontend tables``) all take their constants from here.  Every table is a plain integer
-numpy array; nothing downstream recomputes a constant in floating point.
+The golden model (frontend.golden), the RTL (frontend.hw), the C port (``python -m frontend headers``)
+and the docs (docs/frontend.md, via ``python -m frontend tables``) all take their constants from here.
+The feature format itself (sample rate, sizes, modes, output quantization, PCEN parameters, DCT) is
+defined in frontend.format, which this module imports (and nothing else from the project).  Every
+table is a plain integer numpy array; nothing downstream recomputes a constant in floating point.
 
 Word widths (see docs/frontend.md for the reasoning):
   samples           int16
@@ -22,23 +24,18 @@ import functools
 
 import numpy as np
 
-SR = 16000
-WIN = 480
-HOP = 320
-NFFT = 512
-NBINS = NFFT // 2 + 1
-NMELS = 40
-FMIN = 20.0
-FMAX = 7500.0           # upper mel edge (TFLM micro_speech's); 4000 Hz lost /f/ and /s/: docs/frontend.md
-NMFCC = 10
-FRAMES_PER_SECOND = 49
+# The feature format (sizes, bands, mel energy scale, DCT) lives in frontend.format; re-exported here
+# under the names the generator has always used.
+from .format import (FMAX, FMIN, FRAMES_PER_WINDOW, HOP, MEL_FRAC, MEL_SHIFT, NBINS, NFFT, NMELS,  # noqa: F401
+                     NMFCC, WIN, dct_matrix, dct_q)
+from .format import SAMPLE_RATE as SR
+
+FRAMES_PER_SECOND = FRAMES_PER_WINDOW
 
 WIN_FRAC = 15            # window Q15
 TW_FRAC = 15             # twiddle Q15
 FFT_BITS = 24            # FFT data word (signed)
 FFT_STAGES = 9
-MEL_FRAC = 15            # mel weight scale 2^15 (slaney-normalised triangles)
-MEL_SHIFT = 45           # E_int = librosa_mel * 2^(30 + MEL_FRAC): 30 = int16 scale squared
 LOG_FRAC = 10            # log2 results in Q10
 LOG_IDX_BITS = 8         # mantissa bits indexing the log2 LUT
 LOG_ZERO = -(1 << 17)    # log2(0) sentinel (below everything)
@@ -143,20 +140,9 @@ def exp2_lut() -> np.ndarray:
     return np.round(2.0 ** (f / (1 << EXP_FRAC_BITS)) * (1 << 15)).astype(np.int64)
 
 
-@functools.lru_cache(None)
-def dct_matrix() -> np.ndarray:
-    """Float orthonormal DCT-II (10 x 40), the definition used by librosa.feature.mfcc."""
-    n = np.arange(NMELS)
-    k = np.arange(NMFCC)[:, None]
-    D = np.cos(np.pi * k * (2 * n + 1) / (2 * NMELS)) * np.sqrt(2.0 / NMELS)
-    D[0] *= 1 / np.sqrt(2)
-    return D
-
-
 def all_tables() -> dict[str, np.ndarray]:
     tw_re, tw_im = twiddles()
     band, k, w = mel_sparse()
-    from . import golden  # quantised DCT depends on the MFCC output scale
     return {
         "window_q15": window(),
         "twiddle_re_q15": tw_re,
@@ -165,5 +151,5 @@ def all_tables() -> dict[str, np.ndarray]:
         "mel_band": band, "mel_bin": k, "mel_weight": w,
         "log2_lut_q10": log2_lut(),
         "exp2_lut_q15": exp2_lut(),
-        "dct_q": golden.dct_q(),
+        "dct_q": dct_q(),
     }

@@ -6,8 +6,7 @@ from math import gcd
 import numpy as np
 
 from . import AudioError
-
-SR = 16000
+from .format import SAMPLE_RATE as SR
 
 
 def to_int16(y: np.ndarray) -> np.ndarray:

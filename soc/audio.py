@@ -9,7 +9,8 @@ the simulation reads when it starts. Layout at the start of main RAM (little-end
   word 3  reserved (0)
   then    the int16 samples, two per word (first sample in the low half)
 
-The firmware reads it through the same constants (generated into gen/audio_image.h).
+The firmware reads it through the same constants (generated into firmware/include/soc_format.h by
+soc/c_headers.py).
 """
 from __future__ import annotations
 
@@ -17,16 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
+from frontend.format import SAMPLE_RATE
+
 AUDIO_MAGIC = 0x4153574B  # "KWSA" little-endian
 HEADER_WORDS = 4
+# Where the firmware's audio comes from (soc/build.py --audio), in the order of the C codes AUDIO_SRC_*.
+AUDIO_SOURCES = ("mem", "uart", "i2s")
 
 
-def c_header() -> str:
-    return ("/* Generated from soc/audio.py: do not edit. */\n"
-            f"#define AUDIO_MAGIC 0x{AUDIO_MAGIC:08x}u\n#define AUDIO_HEADER_WORDS {HEADER_WORDS}\n")
-
-
-def image_words(samples: np.ndarray, rate: int = 16000) -> np.ndarray:
+def image_words(samples: np.ndarray, rate: int = SAMPLE_RATE) -> np.ndarray:
     s = np.asarray(samples, dtype=np.int16)
     if s.size % 2:
         s = np.concatenate([s, np.zeros(1, np.int16)])
@@ -36,7 +36,7 @@ def image_words(samples: np.ndarray, rate: int = 16000) -> np.ndarray:
     return np.concatenate([head, words])
 
 
-def write_main_ram_init(path: Path, samples, ram_bytes: int, rate: int = 16000):
+def write_main_ram_init(path: Path, samples, ram_bytes: int, rate: int = SAMPLE_RATE):
     words = image_words(samples, rate) if samples is not None else np.zeros(0, np.uint32)
     if 4 * len(words) > ram_bytes:
         secs = (ram_bytes // 4 - HEADER_WORDS) * 2 / rate

@@ -17,12 +17,14 @@ from __future__ import annotations
 import binascii
 import struct
 
+from frontend.format import SAMPLE_RATE
+
 SYNC = b"\xA5\x5A"
 MAX_SAMPLES = 64
 HEADER_BYTES = 5                  # sync(2) + seq(2) + n(1)
 CRC_BYTES = 2
 MAX_FRAME_BYTES = HEADER_BYTES + 2 * MAX_SAMPLES + CRC_BYTES
-FS = 16000
+FS = SAMPLE_RATE                  # the front-end's sample rate (frontend/format.py)
 DEFAULT_BAUD = 1_000_000
 
 

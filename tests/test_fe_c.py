@@ -2,27 +2,28 @@
 against both the batch API (golden.features) and golden.Streaming; the generated table header is
 current; the source compiles for rv32im (freestanding, no libc)."""
 import ctypes
-import importlib.util
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from frontend import golden as G, signals as S, tables as T
+from frontend import c_headers as C, format as F, golden as G, signals as S, tables as T
 from frontend.wav import read_wav
 
 ROOT = Path(__file__).resolve().parents[1]
 FE = ROOT / "firmware" / "fe"
-CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Wpedantic", "-Werror"]
-MODE_ID = {"logmel": 0, "pcen": 1, "mfcc": 2}
+INCLUDE = ROOT / "firmware" / "include"          # frontend_format.h (generated from frontend/format.py)
+CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Wpedantic", "-Werror", f"-I{INCLUDE}"]
+MODE_ID = F.MODE_CODES
 RV_CC = "riscv64-unknown-elf-gcc"
 # libgcc helpers an rv32im build may call (64-bit shifts); the firmware links libgcc
 LIBGCC_OK = {"__ashrdi3", "__ashldi3", "__lshrdi3", "__muldi3"}
 
-PCEN_FIELDS = ("b_q16", "alpha_q14", "delta_q16", "r_q14", "eps_q", "m_init")
+PCEN_FIELDS = F.PCEN_FIELDS
 NON_DEFAULT_PCEN = [
     G.PcenParams(time_constant=0.06, gain=0.8, bias=10.0, power=0.25, eps=1e-3),
     G.PcenParams(time_constant=1.5, gain=0.5, bias=0.5, power=0.9, eps=1e-6),   # low gain: int8 saturation
@@ -212,11 +213,42 @@ def test_native_speed(fec):
 
 
 def test_tables_header_is_current():
-    spec = importlib.util.spec_from_file_location("fe_gen_tables", FE / "gen_tables.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    assert (FE / "fe_tables.h").read_text() == mod.render(), \
-        "firmware/fe/fe_tables.h is stale: run python firmware/fe/gen_tables.py"
+    assert (FE / "fe_tables.h").read_text() == C.render_tables(), \
+        "firmware/fe/fe_tables.h is stale: run python -m frontend headers"
+
+
+def test_format_header_is_current():
+    """firmware/include/frontend_format.h (modes, sizes, ring layout, register bits) is generated from
+    frontend/format.py, as firmware/include/accel_desc.h is from accel/descriptor.py."""
+    assert (INCLUDE / "frontend_format.h").read_text() == C.render_format(), \
+        "firmware/include/frontend_format.h is stale: run python -m frontend headers"
+    assert C.stale() == []
+
+
+def test_format_header_values():
+    """The generated defines carry the values of frontend.format (and of the LiteX wrapper)."""
+    from frontend.hw.litex_core import Frontend
+    text = C.render_format()
+    defs = {}
+    for line in text.splitlines():
+        p = line.split(None, 2)
+        if len(p) == 3 and p[0] == "#define" and "(" not in p[1]:
+            defs[p[1]] = p[2]
+    for m in F.MODES:
+        assert defs[f"FE_MODE_{m.upper()}"] == f"({F.MODE_CODES[m]})"
+        assert defs[f"FE_FEATURES_{m.upper()}"] == f"({F.FEATURES[m]})"
+    assert defs["FE_FRAMES_PER_WINDOW"] == "(49)" and defs["FE_SAMPLE_RATE"] == f"({F.SAMPLE_RATE})"
+    assert defs["FE_HOP"] == f"({T.HOP})"
+    assert defs["FE_RING_SLOTS"] == f"({Frontend.N_SLOTS})" and defs["FE_SLOT_BYTES"] == f"({Frontend.SLOT_BYTES})"
+    for k, v in F.PcenParams().quantized().items():
+        assert defs[f"FE_PCEN_DEFAULT_{k.upper()}"] == f"({v})"
+
+
+def test_headers_cli_check():
+    r = subprocess.run([sys.executable, "-m", "frontend", "headers", "--check"], capture_output=True, text=True,
+                       cwd=ROOT)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "frontend_format.h: up to date" in r.stdout and "fe_tables.h: up to date" in r.stdout
 
 
 @pytest.mark.skipif(shutil.which(RV_CC) is None, reason=f"{RV_CC} not installed")
@@ -232,3 +264,38 @@ def test_rv32im_compiles(tmp_path):
     syms = {s for s in undef if s != "U"}
     assert syms <= LIBGCC_OK, f"unexpected external symbols (no libc/libm allowed): {syms - LIBGCC_OK}"
     # no floating point anywhere: the object must not reference soft-float helpers either (checked above)
+
+
+DRV_STUB = """
+#include <stdint.h>
+#define CSR_FRONTEND_BASE 0xf0000000L
+#define FRONTEND_MEM_BASE 0x90000000L
+static uint32_t stub_status, stub_count;
+static inline void frontend_control_write(uint32_t v) { stub_status = v; }
+static inline uint32_t frontend_status_read(void) { return stub_status; }
+static inline void frontend_sample_write(uint32_t v) { stub_status = v; }
+static inline uint32_t frontend_frame_count_read(void) { return stub_count; }
+static inline uint32_t frontend_last_cycles_read(void) { return stub_count; }
+"""
+
+
+@pytest.mark.parametrize("cc", ["cc", RV_CC])
+def test_driver_and_c_port_headers_compile(tmp_path, cc):
+    """firmware/src/frontend_drv.c against stub LiteX headers, and one unit including both frontend_drv.h
+    and fe.h (as app_kws.c does in the CPU-only build): the shared defines come from frontend_format.h."""
+    if shutil.which(cc) is None:
+        pytest.skip(f"{cc} not installed")
+    gen = tmp_path / "generated"
+    gen.mkdir()
+    (gen / "csr.h").write_text(DRV_STUB)
+    (gen / "mem.h").write_text("")
+    both = tmp_path / "both.c"
+    both.write_text('#include "frontend_drv.h"\n#include "fe.h"\n'
+                    "int modes[FE_N_MODES] = {FE_MODE_LOGMEL, FE_MODE_PCEN, FE_MODE_MFCC};\n"
+                    "int8_t ring[FE_FRAMES_PER_WINDOW][FE_MAX_FEATURES];\n"
+                    "int f(void) { return fe_bins(FE_MODE_MFCC) + fe_c_features(FE_MODE_PCEN) + FE_HOP; }\n")
+    arch = ["-march=rv32im", "-mabi=ilp32", "-ffreestanding"] if cc == RV_CC else []
+    src = ROOT / "firmware" / "src"
+    for c in (src / "frontend_drv.c", both):
+        subprocess.run([cc, *arch, *CFLAGS, f"-I{tmp_path}", f"-I{src}", f"-I{FE}", "-fsyntax-only", str(c)],
+                       check=True)

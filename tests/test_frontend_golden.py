@@ -191,3 +191,89 @@ def test_cli(tmp_path):
     r = subprocess.run([sys.executable, "-m", "frontend", "features", str(bad)], capture_output=True, text=True)
     assert r.returncode == 2
     assert r.stderr.startswith("error: ") and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "frontend", *map(str, args)], capture_output=True, text=True)
+
+
+def _one_error_line(r):
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    assert r.stderr.startswith("error: ") and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
+
+
+def test_cli_out_is_exactly_the_npy_given(tmp_path):
+    """--out writes (frames, F) int8 to exactly the given .npy name (what `python -m accel run --input`
+    takes); a name without .npy is refused with one error line and nothing is written."""
+    import soundfile as sf
+    from kws.cli import UserError
+    assert issubclass(AudioError, UserError)
+    p = tmp_path / "clip.wav"
+    sf.write(p, S.sweep(1.0), 16000, subtype="PCM_16")
+    before = sorted(tmp_path.iterdir())
+    for bad in ("clip.wav", "feat", "f.npz"):
+        r = _cli("features", p, "--mode", "mfcc", "--out", tmp_path / bad)
+        _one_error_line(r)
+        assert ".npy" in r.stderr
+        assert sorted(tmp_path.iterdir()) == before, "a refused --out must write nothing"
+    out = tmp_path / "F.NPY"
+    r = _cli("features", p, "--mode", "mfcc", "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["F.NPY", "clip.wav"]
+    f = np.load(out)
+    assert f.dtype == np.int8 and f.shape == (49, G.FEATURES["mfcc"])
+    np.testing.assert_array_equal(f, G.features(S.sweep(1.0), "mfcc"))
+
+
+def test_cli_refuses_bad_outputs_before_work(tmp_path):
+    import soundfile as sf
+    p = tmp_path / "clip.npy"                       # a WAV file that happens to be named .npy
+    sf.write(p, S.sweep(1.0), 16000, subtype="PCM_16", format="WAV")
+    data = p.read_bytes()
+    r = _cli("features", p, "--out", p)             # the output would overwrite the input clip
+    _one_error_line(r)
+    assert "input" in r.stderr and p.read_bytes() == data
+    assert "frames x" not in r.stdout                # refused before the clip was featurized
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    (tmp_path / "d.npy").mkdir()
+    for out in (blocker / "f.npy", tmp_path / "d.npy"):   # parent is a file; a directory
+        r = _cli("features", p, "--out", out)
+        _one_error_line(r)
+        assert "frames x" not in r.stdout
+    r = _cli("features", p, "--png", tmp_path / "x.jpg")
+    _one_error_line(r)
+    r = _cli("features", tmp_path / "missing.wav", "--out", tmp_path / "f.npy")
+    _one_error_line(r)
+    assert not (tmp_path / "f.npy").exists()
+
+
+def test_format_module_is_the_one_home_without_cycles():
+    """frontend.format imports nothing from the project, tables imports only format, golden imports both
+    (no cycle); golden's old names are the very objects of frontend.format."""
+    import ast
+    from pathlib import Path
+
+    from frontend import format as F
+
+    def project_imports(name):
+        src = (Path(F.__file__).parent / f"{name}.py").read_text()
+        found = set()
+        for node in ast.walk(ast.parse(src)):
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    found.add(node.module or ".".join(a.name for a in node.names))
+                elif node.module.split(".")[0] in ("frontend", "kws", "accel", "soc", "training"):
+                    found.add(node.module)
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names if a.name.split(".")[0] in ("frontend", "kws", "accel", "soc")}
+        return found
+
+    assert project_imports("format") == set()
+    assert project_imports("tables") == {"format"}
+    assert project_imports("golden") == {"format", "tables"}
+    for name in ("MODES", "FEATURES", "PcenParams", "output_quant", "dct_q", "LM_LO", "LM_HI", "MFCC_ZP", "PCEN_ZP"):
+        assert getattr(G, name) is getattr(F, name), name
+    assert T.SR == F.SAMPLE_RATE == 16000 and T.HOP == F.HOP and T.FRAMES_PER_SECOND == F.FRAMES_PER_WINDOW == 49
+    assert F.MODE_CODES == {"logmel": 0, "pcen": 1, "mfcc": 2} and F.MODES == ("logmel", "pcen", "mfcc")
+    assert G.features(np.zeros(F.WINDOW_SAMPLES, np.int16), "mfcc").shape == (F.FRAMES_PER_WINDOW, F.FEATURES["mfcc"])

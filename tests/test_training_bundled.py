@@ -52,7 +52,7 @@ def test_imports_with_accel_importer(report):
 
 def test_input_quant_is_frontend_output_quant(report):
     from accel.tflite_import import load_tflite
-    from frontend.golden import output_quant
+    from frontend.format import output_quant
     m = load_tflite(MODEL)
     scale, zp = output_quant(report["features"]["mode"])
     assert np.float32(m.input.scale) == np.float32(scale)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-MODES = ("mfcc", "logmel", "pcen")
+from frontend.format import MODES, WINDOW_SAMPLES
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -26,7 +27,7 @@ def frontend_signature() -> str:
 
 
 def quant(mode: str) -> tuple[float, int]:
-    from frontend.golden import output_quant
+    from frontend.format import output_quant
     scale, zp = output_quant(mode)
     return float(scale), int(zp)
 
@@ -46,7 +47,7 @@ def compute(audio: np.ndarray, mode: str, chunk: int = 256, quiet: bool = False,
     (``workers`` processes; the result does not depend on it)."""
     n = len(audio)
     if n == 0:
-        f = _chunk_features((np.zeros((1, 16000), np.int16), mode))
+        f = _chunk_features((np.zeros((1, WINDOW_SAMPLES), np.int16), mode))
         return np.empty((0,) + f.shape[1:], np.int8)
     jobs = ((audio[i:i + chunk], mode) for i in range(0, n, chunk))
     bar = None

@@ -33,7 +33,7 @@ import numpy as np
 
 from training.labels import KEYWORDS, LABELS, SILENCE_INDEX, UNKNOWN_INDEX, TrainingError
 
-SAMPLE_RATE = 16000
+from frontend.format import SAMPLE_RATE  # noqa: E402  (the front-end's rate, one definition)
 CLIP = SAMPLE_RATE  # 1 s
 SPLITS = ("train", "val", "test")
 

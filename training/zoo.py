@@ -102,7 +102,7 @@ def build_zoo_keras(name: str):
     shape = tuple(model.inputs[0].shape[1:])
     data = rng.normal(0.0, 1.0, (N_REPRESENTATIVE,) + shape).astype(np.float32)
     if cfg["frontend_input"]:
-        from frontend.golden import output_quant
+        from frontend.format import output_quant
         scale, zp = output_quant(cfg["frontend_input"])
         q = rng.integers(-128, 128, (N_REPRESENTATIVE,) + shape)
         q.reshape(N_REPRESENTATIVE, -1)[0, :2] = (-128, 127)      # reach both ends of the int8 range

@@ -4,9 +4,8 @@
 #include "fe.h"
 #include "fe_tables.h"
 
-#if FE_WIN != FE_C_WIN || FE_HOP != FE_C_HOP || FE_NFFT != FE_C_NFFT || FE_NMELS != FE_C_NMELS || \
-    FE_NMFCC != FE_C_NMFCC || FE_FFT_STAGES != 9
-#error "fe.h sizes do not match fe_tables.h (regenerate with gen_tables.py)"
+#if FE_NFFT != (1 << FE_FFT_STAGES) || FE_FFT_STAGES != 9 || FE_MAX_FEATURES < FE_NMELS || FE_WIN > 2 * FE_HOP
+#error "fe.c assumes a 512-point FFT and a window within two hops (regenerate: python -m frontend headers)"
 #endif
 #if FE_BIN_HI > FE_NFFT / 2
 #error "the pruned last FFT stage assumes every mel bin is below NFFT/2"
@@ -59,7 +58,9 @@ static int64_t exp2_q16(int64_t t64)
 
 int fe_c_features(int mode)
 {
-    return (mode == FE_MODE_LOGMEL || mode == FE_MODE_PCEN) ? FE_NMELS : (mode == FE_MODE_MFCC ? FE_NMFCC : 0);
+    return mode == FE_MODE_LOGMEL ? FE_FEATURES_LOGMEL
+         : mode == FE_MODE_PCEN ? FE_FEATURES_PCEN
+         : mode == FE_MODE_MFCC ? FE_FEATURES_MFCC : 0;
 }
 
 size_t fe_c_state_size(void) { return sizeof(fe_c_t); }

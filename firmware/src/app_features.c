@@ -19,7 +19,7 @@
 
 static void print_frame(uint32_t idx, int bins)
 {
-	int8_t f[64];
+	int8_t f[FE_MAX_FEATURES];
 	fe_read_frame(idx, f, bins);
 	printf("feat %lu cycles=%lu ", (unsigned long)idx, (unsigned long)fe_last_cycles());
 	for (int i = 0; i < bins; i++)

@@ -10,13 +10,13 @@ static uint32_t fe_base_count;
 void fe_start(int mode)
 {
 	fe_base_count = frontend_frame_count_read();
-	frontend_control_write(((uint32_t)mode << 1) | 1u);  /* mode, then the clear pulse */
+	frontend_control_write((((uint32_t)mode << FE_CONTROL_MODE_SHIFT) & FE_CONTROL_MODE_MASK) | FE_CONTROL_CLEAR);  /* mode, then the clear pulse */
 	fe_base_count = frontend_frame_count_read();
 }
 
 void fe_push(int16_t sample)
 {
-	while (frontend_status_read() & 2u)  /* fifo_full */
+	while (frontend_status_read() & FE_STATUS_FIFO_FULL)
 		;
 	frontend_sample_write((uint16_t)sample);
 }
@@ -44,7 +44,7 @@ uint32_t fe_last_cycles(void)
 
 void fe_drain(void)
 {
-	while ((frontend_status_read() & 5u) != 4u)  /* until fifo_empty and not busy */
+	while ((frontend_status_read() & (FE_STATUS_FIFO_EMPTY | FE_STATUS_BUSY)) != FE_STATUS_FIFO_EMPTY)  /* until fifo_empty and not busy */
 		;
 }
 
@@ -52,5 +52,5 @@ void fe_drain(void)
 
 int fe_bins(int mode)
 {
-	return mode == FE_MODE_MFCC ? 10 : 40;
+	return mode == FE_MODE_MFCC ? FE_FEATURES_MFCC : FE_FEATURES_LOGMEL;
 }

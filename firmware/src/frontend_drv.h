@@ -3,9 +3,9 @@
 #define KWS_FRONTEND_DRV_H
 #include <stdint.h>
 
-enum { FE_MODE_LOGMEL = 0, FE_MODE_PCEN = 1, FE_MODE_MFCC = 2 };
-#define FE_RING_SLOTS 64
-#define FE_SLOT_BYTES 64
+/* FE_MODE_*, FE_FEATURES_*, FE_RING_SLOTS, FE_SLOT_BYTES, FE_CONTROL_* / FE_STATUS_* register bits:
+ * generated from frontend/format.py (firmware/include; `python -m frontend headers`). */
+#include "frontend_format.h"
 
 /* Select the mode and restart the streaming state (overlap buffer, PCEN smoother). */
 void fe_start(int mode);
@@ -19,6 +19,6 @@ void fe_read_frame(uint32_t idx, int8_t *out, int n);
 uint32_t fe_last_cycles(void);
 /* Wait until the FIFO is empty and the core idle. */
 void fe_drain(void);
-/* Features per frame for a mode (40 or 10). */
+/* Features per frame for a mode (FE_FEATURES_MFCC for FE_MODE_MFCC, else FE_FEATURES_LOGMEL). */
 int fe_bins(int mode);
 #endif

@@ -13,11 +13,9 @@ from __future__ import annotations
 from migen import (Array, Case, Cat, ClockSignal, Constant, FSM, If, Memory, Module, Mux, NextState,
                    NextValue, Replicate, ResetSignal, Signal)
 
-from .. import golden as G
+from .. import format as F   # the feature format (output quantisation, PCEN units, DCT)
 from .. import tables as T
-
-MODE_LOGMEL, MODE_PCEN, MODE_MFCC = 0, 1, 2
-MODE_CODES = {"logmel": MODE_LOGMEL, "pcen": MODE_PCEN, "mfcc": MODE_MFCC}
+from ..format import MODE_CODES, MODE_LOGMEL, MODE_MFCC, MODE_PCEN  # noqa: F401
 
 
 # No negative constant appears in this RTL: LiteX 2024.12's Verilog backend prints them as unsigned
@@ -189,7 +187,7 @@ class FrontendCore(Module):
         assert int(kbin.max()) < 256 and int(wmel.max()) < 1024, "mel table does not fit the ROM word"
         mel_rom = Memory(8 + 10 + 1, n_mel, init=[int(k) | (int(w) << 8) | (l << 18) for k, w, l in zip(kbin, wmel, last)])
         mel_r = mel_rom.get_port()
-        dq = G.dct_q()
+        dq = F.dct_q()
         dct_rom = Memory(16, T.NMFCC * T.NMELS, init=[int(v) & 0xFFFF for v in dq.ravel()])
         dct_r = dct_rom.get_port()
         self.specials += win_rom, win_r, tw_rom, tw_r, mel_rom, mel_r, dct_rom, dct_r
@@ -353,13 +351,13 @@ class FrontendCore(Module):
         self.comb += [e_r.adr.eq(m), m_r.adr.eq(m), l_r.adr.eq(dm), dct_r.adr.eq(k)]
 
         lM = Signal((20, True))
-        self.comb += lM.eq(logb.y - (G.M_FRAC << T.LOG_FRAC))
+        self.comb += lM.eq(logb.y - (F.M_FRAC << T.LOG_FRAC))
         # NB: Verilog sizes a product by its context, so every product gets its own wide signal
         one_m_alpha = Signal(16)
         cprod = Signal(40)
         cconst = Signal((24, True))
         self.comb += [one_m_alpha.eq(16384 - self.alpha_q14),
-                      cprod.eq((G.PCEN_E_LOG2_UNITS << T.LOG_FRAC) * one_m_alpha),
+                      cprod.eq((F.PCEN_E_LOG2_UNITS << T.LOG_FRAC) * one_m_alpha),
                       cconst.eq((cprod + 8192) >> 14)]
         am = Signal((40, True))
         self.comb += am.eq(self.alpha_q14 * lM)
@@ -368,20 +366,20 @@ class FrontendCore(Module):
         out_pcen = Signal((44, True))
         self.comb += out_pcen.eq(exp.y - dr)
         q_pcen = Signal((44, True))
-        assert G.PCEN_ZP <= 0
-        self.comb += q_pcen.eq(((Mux(out_pcen[43], 0, out_pcen) + (1 << (G.PCEN_OUT_SHIFT - 1)))
-                                >> G.PCEN_OUT_SHIFT) - (-G.PCEN_ZP))
+        assert F.PCEN_ZP <= 0
+        self.comb += q_pcen.eq(((Mux(out_pcen[43], 0, out_pcen) + (1 << (F.PCEN_OUT_SHIFT - 1)))
+                                >> F.PCEN_OUT_SHIFT) - (-F.PCEN_ZP))
         q_log = Signal((24, True))
-        assert G.LM_LO < 0 < G.LM_HI and G.MFCC_ZP >= 0
-        self.comb += q_log.eq(((loga.y - (T.MEL_SHIFT << T.LOG_FRAC) + ((-G.LM_LO) << T.LOG_FRAC)
-                                + (1 << (G.LM_STEP_SHIFT - 1))) >> G.LM_STEP_SHIFT) - 128)
+        assert F.LM_LO < 0 < F.LM_HI and F.MFCC_ZP >= 0
+        self.comb += q_log.eq(((loga.y - (T.MEL_SHIFT << T.LOG_FRAC) + ((-F.LM_LO) << T.LOG_FRAC)
+                                + (1 << (F.LM_STEP_SHIFT - 1))) >> F.LM_STEP_SHIFT) - 128)
         lc = Signal((24, True))
         lraw = Signal((24, True))
         self.comb += [lraw.eq(loga.y - (T.MEL_SHIFT << T.LOG_FRAC)),
-                      lc.eq(Mux(_below(self, lraw, G.LM_LO << T.LOG_FRAC), _pattern(G.LM_LO << T.LOG_FRAC, 24),
-                                Mux(lraw > (G.LM_HI << T.LOG_FRAC), G.LM_HI << T.LOG_FRAC, lraw)))]
+                      lc.eq(Mux(_below(self, lraw, F.LM_LO << T.LOG_FRAC), _pattern(F.LM_LO << T.LOG_FRAC, 24),
+                                Mux(lraw > (F.LM_HI << T.LOG_FRAC), F.LM_HI << T.LOG_FRAC, lraw)))]
         q_dct = Signal((48, True))
-        self.comb += q_dct.eq(((dacc + (1 << (G.MFCC_SHIFT - 1))) >> G.MFCC_SHIFT) + G.MFCC_ZP)
+        self.comb += q_dct.eq(((dacc + (1 << (F.MFCC_SHIFT - 1))) >> F.MFCC_SHIFT) + F.MFCC_ZP)
         ls = Signal((20, True))
         self.comb += ls.eq(loga.y - (16 << T.LOG_FRAC))
         rls = Signal((40, True))
@@ -422,7 +420,7 @@ class FrontendCore(Module):
         fsm.act("B0", NextState("B1"))  # E, M memories addressed by m
         fsm.act("B1",
             NextValue(E_r, e_r.dat_r),
-            NextValue(Es_r, e_r.dat_r >> G.E_PCEN_SHIFT),
+            NextValue(Es_r, e_r.dat_r >> F.E_PCEN_SHIFT),
             NextValue(Mold, Mux(m_fresh, self.m_init, m_r.dat_r)),
             If(mode == MODE_PCEN, NextState("P0")).Else(NextState("L0")))
         # log-mel / mfcc
@@ -436,7 +434,7 @@ class FrontendCore(Module):
             NextState("BNEXT"))
         # PCEN
         diff = Signal((54, True))
-        self.comb += diff.eq(Es_r - (Mold >> G.M_FRAC))
+        self.comb += diff.eq(Es_r - (Mold >> F.M_FRAC))
         bdiff = Signal((72, True))
         self.comb += bdiff.eq(self.b_q16 * diff)
         fsm.act("P0", NextValue(Mnew, Mold + bdiff), NextState("P1"))
@@ -480,7 +478,7 @@ class FrontendCore(Module):
         dsum = Signal((48, True))
         self.comb += dsum.eq(dacc + dprod)
         q_dsum = Signal((48, True))
-        self.comb += q_dsum.eq(((dsum + (1 << (G.MFCC_SHIFT - 1))) >> G.MFCC_SHIFT) + G.MFCC_ZP)
+        self.comb += q_dsum.eq(((dsum + (1 << (F.MFCC_SHIFT - 1))) >> F.MFCC_SHIFT) + F.MFCC_ZP)
         self.comb += If(dv2 & dlast2, self.out_we.eq(1), self.out_adr.eq(dj2), self.out_dat.eq(_sat(self, q_dsum, 8)))
         fsm.act("DONE",
             self.frame_done.eq(1),

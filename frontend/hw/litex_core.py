@@ -13,12 +13,14 @@ CSR map (names as LiteX generates them, prefix ``frontend_``):
   sample       W  16-bit signed sample; each write pushes one sample into the input FIFO
   status       R  bit 0 busy, bit 1 fifo_full (sample writes are dropped while set), bit 2 fifo_empty,
                   bit 3 dropped (sticky, cleared by control.clear)
-  b_q16, alpha_q14, delta_q16, r_q14, eps_q, m_init   W  PCEN parameters (golden.PcenParams.quantized())
+  b_q16, alpha_q14, delta_q16, r_q14, eps_q, m_init   W  PCEN parameters (format.PcenParams.quantized())
   frame_count  R  frames written since reset (the latest frame is in slot (frame_count - 1) % 64)
   last_cycles  R  cycles spent on the last frame (hop complete -> last feature written)
   ev_*            frame event (IRQ), pending on every frame
 Feature memory (Wishbone, read-only, 4 KiB): slot s (0..63) at byte offset 64*s; bytes 0..F-1 hold the
 int8 features of the frame (F = 40 logmel/pcen, 10 mfcc), little-endian within 32-bit words.
+Register bits, mode codes and the ring layout come from frontend/format.py (the C driver gets them
+through the generated firmware/include/frontend_format.h).
 """
 from __future__ import annotations
 
@@ -28,28 +30,31 @@ from litex.soc.interconnect import stream, wishbone
 from litex.soc.interconnect.csr import CSRField, CSRStatus, CSRStorage
 from litex.soc.interconnect.csr_eventmanager import EventManager, EventSourcePulse
 
-from .. import golden as G
+from .. import format as F
 from .core import FrontendCore
 
 
 class Frontend(LiteXModule):
-    N_SLOTS = 64
-    SLOT_BYTES = 64
-    MEM_BYTES = N_SLOTS * SLOT_BYTES
+    N_SLOTS = F.RING_SLOTS          # the feature ring's layout is part of the format (frontend/format.py)
+    SLOT_BYTES = F.SLOT_BYTES
+    MEM_BYTES = F.MEM_BYTES
 
     def __init__(self, fifo_depth=32):
         self.core = core = FrontendCore()
         self.sink = stream.Endpoint([("data", 16)])  # DMA / I2S input (CSR writes take priority)
-        q = G.PcenParams().quantized()
+        q = F.PcenParams().quantized()
 
         self.control = CSRStorage(fields=[
-            CSRField("clear", size=1, offset=0, pulse=True, description="restart streaming state"),
-            CSRField("mode", size=2, offset=1, description="0 logmel, 1 pcen, 2 mfcc"),
+            CSRField("clear", size=1, offset=F.CONTROL_CLEAR_BIT, pulse=True, description="restart streaming state"),
+            CSRField("mode", size=F.CONTROL_MODE_BITS, offset=F.CONTROL_MODE_LSB,
+                     description=", ".join(f"{c} {m}" for m, c in F.MODE_CODES.items())),
         ])
         self.sample = CSRStorage(16, description="push one int16 sample")
         self.status = CSRStatus(fields=[
-            CSRField("busy", size=1, offset=0), CSRField("fifo_full", size=1, offset=1),
-            CSRField("fifo_empty", size=1, offset=2), CSRField("dropped", size=1, offset=3),
+            CSRField("busy", size=1, offset=F.STATUS_BUSY_BIT),
+            CSRField("fifo_full", size=1, offset=F.STATUS_FIFO_FULL_BIT),
+            CSRField("fifo_empty", size=1, offset=F.STATUS_FIFO_EMPTY_BIT),
+            CSRField("dropped", size=1, offset=F.STATUS_DROPPED_BIT),
         ])
         self.b_q16 = CSRStorage(17, reset=q["b_q16"])
         self.alpha_q14 = CSRStorage(15, reset=q["alpha_q14"])
@@ -101,9 +106,13 @@ class Frontend(LiteXModule):
         self.sram = wishbone.SRAM(mem, read_only=True, bus=self.bus)
         wp = mem.get_port(write_capable=True, we_granularity=8)
         self.specials += wp
-        slot = core.frame_count[:6]
+        slot_bits = (self.N_SLOTS - 1).bit_length()
+        word_bits = (self.SLOT_BYTES // 4 - 1).bit_length()
+        assert 1 << slot_bits == self.N_SLOTS and 1 << word_bits == self.SLOT_BYTES // 4
+        assert len(core.out_adr) == 2 + word_bits
+        slot = core.frame_count[:slot_bits]
         self.comb += [
-            wp.adr.eq(Cat(core.out_adr[2:6], slot)),
+            wp.adr.eq(Cat(core.out_adr[2:2 + word_bits], slot)),
             wp.dat_w.eq(Replicate(core.out_dat, 4)),
             If(core.out_we, wp.we.eq(1 << core.out_adr[:2])),
         ]

@@ -13,8 +13,8 @@ import tempfile
 
 import numpy as np
 
-from .. import golden as G
-from .core import MODE_CODES, FrontendCore
+from .. import format as FMT
+from .core import FrontendCore
 
 TB = r"""
 `timescale 1ns/1ps
@@ -134,12 +134,12 @@ def run_icarus(audio: np.ndarray, mode: str = "logmel", params=None, gap: int = 
     d = _compile(nmax, backend)
     with open(os.path.join(d, "samples.hex"), "w") as f:
         f.write("\n".join(f"{int(v) & 0xFFFF:04x}" for v in audio) + "\n")
-    q = G._params(params).quantized()
-    args = [f"+N={audio.shape[0]}", f"+GAP={gap}", f"+MODE={MODE_CODES[mode]}", f"+B={q['b_q16']}",
+    q = FMT.pcen_params(params).quantized()
+    args = [f"+N={audio.shape[0]}", f"+GAP={gap}", f"+MODE={FMT.mode_code(mode)}", f"+B={q['b_q16']}",
             f"+ALPHA={q['alpha_q14']}", f"+DELTA={q['delta_q16']}", f"+R={q['r_q14']}",
             f"+EPS={q['eps_q']}", f"+MINIT={q['m_init']}"]
     subprocess.run(["vvp", "-n", "sim.vvp", *args], cwd=d, check=True, capture_output=True, text=True)
-    F = G.FEATURES[mode]
+    F = FMT.FEATURES[mode]
     frames, cycles = {}, {}
     with open(os.path.join(d, "out.txt")) as f:
         for line in f:
