@@ -4,11 +4,14 @@ Engines are looked up in :data:`ENGINES` (name -> callable ``(model_path, x) -> 
 ``golden`` (accel.golden), ``tflm`` (the tflite-micro oracle) and, when ``accel/hw/rtl_engine.py`` exists
 and imports, ``rtl`` (its ``run(model_path, x) -> (outputs, cycles)``).
 
-Errors (unsupported model, bad input file, missing file) print one line ``error: ...`` to stderr and exit 2.
+``run`` prints one line per input, ``output[i]: [ v0 v1 ... ] argmax=k``, followed by `` (label)`` when the
+model has a labels sidecar (:mod:`accel.labels`) and `` cycles=n`` when the engine counts cycles.
+
+Errors follow :mod:`kws.cli`: a known error (unsupported model, bad input file, missing file, bad usage)
+prints one line ``error: ...`` to stderr and exits 2; an unexpected one prints one line and exits 3.
 """
 from __future__ import annotations
 
-import argparse
 import importlib
 import importlib.util
 import os
@@ -17,12 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from accel.ir import Model, ModelError
+from accel.ir import Model
+from kws.cli import EXIT_ERROR, ArgumentParser, UserError, check_writable, run_main  # noqa: F401
 
-EXIT_ERROR = 2
 
-
-class CliError(Exception):
+class CliError(UserError):
     """A user error: printed as one line, exit status 2."""
 
 
@@ -103,11 +105,14 @@ def format_inspect(model: Model) -> str:
     return "\n".join(lines)
 
 
-def format_output(i: int, y: np.ndarray, cycles=None) -> str:
+def format_output(i: int, y: np.ndarray, cycles=None, labels=None) -> str:
+    """``output[i]: [ v0 v1 ... ] argmax=k`` + `` (label)`` when ``labels`` + `` cycles=n`` when ``cycles``."""
     flat = np.asarray(y).reshape(-1).astype(np.int64)
     vec = " ".join(f"{int(v):4d}" for v in flat)
+    k = int(np.argmax(flat))
+    name = f" ({labels[k]})" if labels is not None else ""
     extra = f" cycles={int(cycles)}" if cycles is not None else ""
-    return f"output[{i}]: [{vec} ] argmax={int(np.argmax(flat))}{extra}"
+    return f"output[{i}]: [{vec} ] argmax={k}{name}{extra}"
 
 
 def _load_model(path) -> Model:
@@ -122,80 +127,78 @@ def cmd_inspect(args) -> int:
     return 0
 
 
+def _npy_path(path) -> Path:
+    """The file ``numpy.save(path, ...)`` writes (it appends .npy to any other name)."""
+    p = str(path)
+    return Path(p if p.endswith(".npy") else p + ".npy")
+
+
 def cmd_run(args) -> int:
     engines = available_engines()
     if args.engine not in engines:
         raise CliError(f"unknown engine {args.engine!r}; available: {', '.join(engines)}")
+    out_path = None
+    if args.output:
+        out_path = _npy_path(args.output)
+        check_writable(out_path, inputs=[args.input, args.model])
     model = _load_model(args.model)
-    from accel.tensor_io import InputError, load_input
-    try:
-        batch, single = load_input(args.input, model)
-    except InputError as err:
-        raise CliError(str(err)) from None
+    labels = None
+    if not args.no_labels:
+        from accel.labels import model_labels
+        labels = model_labels(args.model, int(np.prod(model.output.shape)))
+    from accel.tensor_io import load_input
+    batch, single = load_input(args.input, model)
     outputs, cycles = engines[args.engine](args.model, batch)
     outputs = np.asarray(outputs).reshape((batch.shape[0],) + tuple(model.output.shape))
     for i, y in enumerate(outputs):
         c = None
         if cycles is not None:
             c = cycles[i] if np.ndim(cycles) else cycles
-        print(format_output(i, y, c))
-    if args.output:
-        np.save(args.output, outputs[0] if single else outputs)
+        print(format_output(i, y, c, labels))
+    if out_path is not None:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(out_path, outputs[0] if single else outputs)
     return 0
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line usage errors (``error: ...``, exit 2), like every other error here."""
-
-    def error(self, message):
-        print(f"error: {' '.join(message.split())} (see {self.prog} --help)", file=sys.stderr)
-        sys.exit(EXIT_ERROR)
-
-
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> ArgumentParser:
     engines = ", ".join(available_engines())
-    p = _Parser(
+    p = ArgumentParser(
         prog="python -m accel",
         description="Inspect and run int8 TFLite keyword-spotting models with the project's integer model.",
-        epilog="Errors print one line 'error: ...' on stderr and exit with status 2. "
-               "See docs/integer-model.md.")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
+        epilog="Errors print one line 'error: ...' on stderr and exit with status 2 (3 for an unexpected "
+               "error; add --verbose after the command for its traceback). See docs/integer-model.md.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=ArgumentParser)
     pi = sub.add_parser("inspect", help="print the layer table of a model",
                         description="Print every layer (op, shapes, kernel/stride/padding, weight quantization "
                                     "granularity, parameter bytes, MACs, SRAM bytes = parameters + input and "
                                     "output activations) and totals.")
     pi.add_argument("model", metavar="MODEL.tflite", help="int8 .tflite model")
+    pi.add_argument("--verbose", action="store_true", help="print the traceback of an unexpected error")
     pi.set_defaults(func=cmd_inspect)
     pr = sub.add_parser("run", help="run a model on int8 inputs",
-                        description="Run MODEL on X (.npy, int8, the model's input shape, optionally with a "
-                                    "leading batch axis); print one line per input: "
-                                    "'output[i]: [ v0 v1 ... ] argmax=k'.")
+                        description="Run MODEL on X (.npy, int8, the model's input shape or that shape without "
+                                    "its size-1 dimensions, e.g. the (49, 10) features of 'python -m frontend "
+                                    "features', optionally with a leading batch axis); print one line per "
+                                    "input: 'output[i]: [ v0 v1 ... ] argmax=k', followed by ' (label)' when "
+                                    "MODEL has a labels file (MODEL without .tflite + .labels.txt, one label "
+                                    "per line).")
     pr.add_argument("model", metavar="MODEL.tflite", help="int8 .tflite model")
     pr.add_argument("--input", "-i", required=True, metavar="X.npy", help="int8 input array")
     pr.add_argument("--engine", "-e", default="golden", metavar="ENGINE",
                     help=f"golden (numpy integer model, default), tflm (tflite-micro oracle); available: {engines}")
-    pr.add_argument("--output", "-o", metavar="Y.npy", help="also save the int8 outputs here")
+    pr.add_argument("--output", "-o", metavar="Y.npy", help="also save the int8 outputs here (not the input)")
+    pr.add_argument("--no-labels", action="store_true",
+                    help="print the argmax index only, even when the model has a labels file")
+    pr.add_argument("--verbose", action="store_true", help="print the traceback of an unexpected error")
     pr.set_defaults(func=cmd_run)
     return p
 
 
 def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except (ModelError, CliError) as err:
-        msg = " ".join(str(err).split())
-        print(f"error: {msg}", file=sys.stderr)
-        return EXIT_ERROR
-    except OSError as err:
-        print(f"error: {err.strerror or err}: {getattr(err, 'filename', '') or ''}".rstrip(": "), file=sys.stderr)
-        return EXIT_ERROR
-    except Exception as err:  # noqa: BLE001 - never a traceback for the user
-        msg = " ".join(str(err).split())
-        print(f"error: {type(err).__name__}: {msg}", file=sys.stderr)
-        return EXIT_ERROR
+    args = build_parser().parse_args(argv)
+    return run_main(args.func, args)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kws.cli import UserError
+
 OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D", "FULLY_CONNECTED",
        "RESHAPE", "SOFTMAX", "MEAN")
 # MEAN (added by the importer): TFLM's int8 mean over H and W of an HWC tensor (GlobalAveragePooling2D),
@@ -21,7 +23,7 @@ OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D", "FULLY_
 # in_zp*H*W, multiplier, shift) + out_zp) with 1/(H*W) folded into multiplier/shift as TFLM does.
 
 
-class ModelError(Exception):
+class ModelError(UserError):
     """A model the project cannot take. ``str(err)`` is one line: what is wrong and what to do."""
 
 

@@ -1,7 +1,6 @@
 """C int8 kernels (firmware/nn, native build) vs the golden model: primitives, random layers, whole zoo models."""
 import ctypes
 import fcntl
-import importlib.util
 import shutil
 import subprocess
 from ctypes import POINTER, c_int8, c_int32
@@ -10,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from accel import c_table as nn_table
 from accel import golden, quant
 from accel import softmax as sm
 from accel.ir import OPS, Layer, QTensor, out_size, same_padding
@@ -65,16 +65,6 @@ def _hwc(shape):
 
 def _ptr(arr, ctype):
     return arr.ctypes.data_as(POINTER(ctype)) if arr is not None else None
-
-
-def _load_nn_table():
-    spec = importlib.util.spec_from_file_location("nn_table", ROOT / "firmware" / "nn" / "nn_table.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-nn_table = _load_nn_table()
 
 
 def layer_to_c(layer: Layer):
@@ -264,7 +254,7 @@ def test_zoo_models_c_vs_golden_every_tensor(lib, name, seed):
 
 @pytest.mark.parametrize("name", ["mlperf", "mean", "maxpool"])
 def test_generated_table_runs_natively(name, tmp_path, seed):
-    """nn_table.py's C table + kernels + host driver, as a real executable, equals the golden model."""
+    """accel.c_table's C table + kernels + host driver, as a real executable, equals the golden model."""
     model = load_tflite(zoo_model(name))
     src = tmp_path / "kws_model.c"
     src.write_text(nn_table.emit_c(model, "kws"))

@@ -80,16 +80,28 @@ def convert_int8(model: keras.Model, representative_data: np.ndarray, quantize: 
     return converter.convert()
 
 
-def export_int8(model: keras.Model, representative_data: np.ndarray, path) -> Path:
+def export_int8(model: keras.Model, representative_data: np.ndarray, path, labels=None) -> Path:
     """Write ``model`` as an int8 .tflite (per-channel weights, int8 input/output) to ``path``.
 
     ``representative_data`` is a float32 array (N, *input_shape) used to calibrate activation ranges.
     The file is written to a temporary name and renamed, so concurrent readers never see half a file.
+    With ``labels`` (one name per model output, in output order) the labels sidecar
+    ``<path without .tflite>.labels.txt`` (:mod:`accel.labels`) is written beside it; without, a sidecar
+    left there by an earlier export is removed (it described another model).
     """
+    from accel.labels import labels_path, write_labels
     path = Path(path)
+    if labels is not None:
+        n_out = int(np.prod(model.outputs[0].shape[1:]))
+        if len(labels) != n_out:
+            raise ValueError(f"{len(labels)} labels for a model with {n_out} outputs")
     path.parent.mkdir(parents=True, exist_ok=True)
     flat = convert_int8(model, representative_data)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_bytes(flat)
     os.replace(tmp, path)
+    if labels is not None:
+        write_labels(path, labels)
+    else:
+        labels_path(path).unlink(missing_ok=True)
     return path

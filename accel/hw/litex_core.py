@@ -3,10 +3,10 @@
 Usage in a LiteX SoC (what ``add_accel()`` should do)::
 
     from accel.hw.config import DEFAULT
-    from accel.hw.litex_core import AccelLiteX
-    self.accel = AccelLiteX(DEFAULT)                       # self.submodules.accel = ... on old Migen
+    from accel.hw.litex_core import Accel
+    self.accel = Accel(DEFAULT)                       # self.submodules.accel = ... on old Migen
     self.bus.add_slave("accel", self.accel.bus,
-                       SoCRegion(origin=0xb0000000, size=AccelLiteX.WINDOW_BYTES, cached=False))
+                       SoCRegion(origin=0xb0000000, size=Accel.WINDOW_BYTES, cached=False))
     self.irq.add("accel", use_loc_if_exists=True)         # CSRs are added automatically (AutoCSR)
 
 CSRs (32-bit, in the ``accel`` CSR bank):
@@ -38,7 +38,7 @@ from accel.hw.config import DEFAULT, AccelConfig
 from accel.hw.core import COUNTERS, REGION_BITS, AccelCore
 
 
-class AccelLiteX(Module, AutoCSR):
+class Accel(Module, AutoCSR):
     WINDOW_BYTES = 4 << (REGION_BITS + 3)
     REGION_OFFSETS = {"desc": 0, "weight": 4 << REGION_BITS, "quant": 8 << REGION_BITS,
                       "act0": 12 << REGION_BITS, "act1": 16 << REGION_BITS}

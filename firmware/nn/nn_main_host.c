@@ -1,5 +1,5 @@
 /*
- * Host test driver: runs a generated model table (nn_table.py) on raw int8 inputs from stdin and writes
+ * Host test driver: runs a generated model table (accel/c_table.py) on raw int8 inputs from stdin and writes
  * the raw int8 outputs to stdout. Build: cc -I firmware/nn nn_main_host.c <model>.c firmware/nn/nn_*.c
  * with -DMODEL=<name> (default kws). Not part of the firmware.
  */
