@@ -8,7 +8,7 @@ comes from synthesising each of our cores as its own top:
   vexriscv  pythondata_cpu_vexriscv VexRiscv.v (the "standard" variant the SoC uses)
   accel     AccelCore (accel/hw/verilog.py, default config)
   frontend  FrontendCore (frontend/hw/sim.py build())
-  i2s       I2SReceiver (soc/i2s_rx.py, 100 MHz, 16 kHz)
+  i2s       I2SRxCore (soc/i2s_rx.py, 100 MHz, 16 kHz)
   soc       the full SoC (soc/build.py --board arty: digilent_arty.v + VexRiscv.v), hierarchy kept,
             so Yosys reports the top module (everything LiteX emitted: LiteDRAM + PHY, ROM, SRAM, L2,
             UART, timer, bus, front-end and accelerator) and VexRiscv separately.
@@ -72,8 +72,8 @@ def src_frontend():
 def src_i2s():
     from migen.fhdl.verilog import convert
 
-    from soc.i2s_rx import I2SReceiver
-    r = I2SReceiver(100_000_000, 16_000)
+    from soc.i2s_rx import I2SRxCore
+    r = I2SRxCore(100_000_000, 16_000)
     d = OUT / "i2s"
     d.mkdir(parents=True, exist_ok=True)
     ios = {r.sck, r.ws, r.sd, r.enable, r.channel, r.slot32, r.clear_overrun, r.overrun, r.count,

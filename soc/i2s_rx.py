@@ -18,7 +18,7 @@ Clocking (exact, no PLL)
       slot 24: SCK = 0.768 MHz, num/den = 48/3125, SCK half periods of 65 or 66 cycles
   A frame is exactly 6250 system cycles in both modes, so fs = 16000.000 Hz exactly (as exact as the
   board oscillator); the SCK edge jitter of one system cycle is far inside the INMP441's timing.
-  ``I2SReceiver.rates()`` returns these figures for any configuration.
+  ``I2SRxCore.rates()`` returns these figures for any configuration.
 
 Sample conversion (24 -> 16 bits)
   s16 = sat16((s24 + 128) >> 8): round half up (towards +inf), saturate.  Only positive values that
@@ -69,7 +69,7 @@ def to_s16(s24: int) -> int:
     return max(-32768, min(32767, (s24 + 128) >> 8))
 
 
-class I2SReceiver(Module):
+class I2SRxCore(Module):
     """Bare I2S master receiver (Migen).  Pads-free: drive ``sck``/``ws`` out, feed ``sd`` in."""
 
     def __init__(self, sys_clk_freq: int = 100_000_000, fs: int = 16_000):
@@ -214,7 +214,7 @@ class I2SRx(LiteXModule):
     """
 
     def __init__(self, pads=None, sys_clk_freq: int = 100_000_000, fs: int = 16_000):
-        self.rx = rx = I2SReceiver(sys_clk_freq, fs)
+        self.rx = rx = I2SRxCore(sys_clk_freq, fs)
         self.source = rx.source
         self.control = CSRStorage(fields=[
             CSRField("enable", size=1, offset=0, description="run SCK/WS and receive"),

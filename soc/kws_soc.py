@@ -49,10 +49,10 @@ class KWSSoC(SoCCore):
         from litex.soc.integration.soc import SoCRegion
 
         from accel.hw.config import DEFAULT
-        from accel.hw.litex_core import AccelLiteX
-        core = AccelLiteX(config or DEFAULT)
+        from accel.hw.litex_core import Accel
+        core = Accel(config or DEFAULT)
         setattr(self, name, core)
-        self.bus.add_slave(name, core.bus, SoCRegion(size=AccelLiteX.WINDOW_BYTES, cached=False))
+        self.bus.add_slave(name, core.bus, SoCRegion(size=Accel.WINDOW_BYTES, cached=False))
         if self.irq.enabled:
             self.irq.add(name, use_loc_if_exists=True)
 

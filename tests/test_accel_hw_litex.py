@@ -12,11 +12,11 @@ TINY = AccelConfig(act_depth=64, w_depth=16, q_depth=8, tap_depth=16, desc_depth
 def test_litex_wrapper_runs_a_layer(seed):
     from migen.sim import run_simulation
 
-    from accel.hw.litex_core import AccelLiteX
+    from accel.hw.litex_core import Accel
     m = random_layer_model(seed, "pw", max_hw=3, config=TINY)
     x = random_input(m, seed)
     prog = C.compile_model(m, TINY)
-    dut = AccelLiteX(TINY)
+    dut = Accel(TINY)
     res = {}
     writes = C.image_writes(prog) + [(C.bus_addr("act0", i), int(v)) for i, v in
                                      enumerate(C.pack_tensor(x.reshape(prog.input.shape)))]

@@ -16,7 +16,7 @@ from migen import Module, run_simulation
 from migen.sim import passive
 from migen.genlib.record import Record
 
-from soc.i2s_rx import I2SReceiver, I2SRx, divider, to_s16
+from soc.i2s_rx import I2SRxCore, I2SRx, divider, to_s16
 
 TEST_CLK = 12_800_000
 EDGE = [-8388608, -8388607, 8388607, 0x7FFF80, 0x7FFF7F, -1, 0, 1, 127, 128, -128, -129, 255, 256,
@@ -112,14 +112,14 @@ def test_conversion_reference():
 def test_divider_exact_rates():
     assert divider(100_000_000, 16_000, 32) == (64, 3125)
     assert divider(100_000_000, 16_000, 24) == (48, 3125)
-    r = I2SReceiver(100_000_000, 16_000).rates()
+    r = I2SRxCore(100_000_000, 16_000).rates()
     assert r[32]["sck_hz"] == 1_024_000 and r[32]["fs_hz"] == 16_000 and r[32]["cycles_per_frame"] == 6250
     assert r[24]["sck_hz"] == 768_000 and r[24]["fs_hz"] == 16_000 and r[24]["cycles_per_frame"] == 6250
     assert r[32]["half_period_cycles"] == (48, 49)
 
 
 def _measure_clock(slot32, frames=2):
-    dut = I2SReceiver(100_000_000, 16_000)
+    dut = I2SRxCore(100_000_000, 16_000)
     res = {"ws_rises": [], "sck_rises": [], "halves": []}
 
     def gen():
@@ -157,7 +157,7 @@ def test_clock_at_100mhz_is_exactly_16khz():
 def _check_channel(channel, slot32, seed, n=24):
     rng = random.Random(seed)
     left, right = samples(rng, n + 8), [rng.randrange(-(1 << 23), 1 << 23) for _ in range(n + 8)]
-    dut = I2SReceiver(TEST_CLK, 16_000)
+    dut = I2SRxCore(TEST_CLK, 16_000)
     got, st = run(dut, Mic(left, right, rng), n, channel, slot32)
     want = [to_s16(x) for x in (right if channel else left)][:n]
     assert len(got) == n, f"only {len(got)} samples in {st['cycles']} cycles"
@@ -193,7 +193,7 @@ def test_few_hundred_samples_no_loss_no_dup(channel, slot32, seed):
 def test_negative_full_scale_and_saturation():
     rng = random.Random(1)
     vals = [-8388608, 8388607, 0x7FFF80, -8388608, -1, 0x7FFF7F, -8388608]
-    dut = I2SReceiver(TEST_CLK, 16_000)
+    dut = I2SRxCore(TEST_CLK, 16_000)
     got, _ = run(dut, Mic(vals, vals, rng), len(vals), 0, 1)
     assert got == [to_s16(v) for v in vals]
     assert got[0] == -32768 and got[1] == 32767 and got[2] == 32767 and got[4] == 0  # -1/256 rounds to 0
@@ -205,7 +205,7 @@ def test_backpressure_sets_overrun_and_drops_never_wraps(seed):
     left = samples(rng, n_total + 40)
     frame = TEST_CLK // 16000
     stall = (20 * frame, 20 * frame + 12 * frame)           # ~12 sample periods with ready low
-    dut = I2SReceiver(TEST_CLK, 16_000)
+    dut = I2SRxCore(TEST_CLK, 16_000)
     got, st = run(dut, Mic(left, left[::-1], rng), n_total, 0, 1,
                   ready_fn=lambda c: 0 if stall[0] <= c < stall[1] else 1,
                   clear_at=stall[1] + 5 * frame)

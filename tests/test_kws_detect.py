@@ -22,7 +22,8 @@ def lib(tmp_path_factory):
     if shutil.which("cc") is None:
         pytest.fail("no C compiler: run scripts/setup.sh")
     so = tmp_path_factory.mktemp("kws") / "libkwsdetect.so"
-    subprocess.run(["cc", "-std=c99", "-O2", "-Wall", "-Werror", "-shared", "-fPIC", "-o", str(so), str(SRC)],
+    subprocess.run(["cc", "-std=c99", "-O2", "-Wall", "-Werror", "-shared", "-fPIC", "-o", str(so),
+                    f"-I{ROOT / 'firmware' / 'include'}", str(SRC)],
                    check=True)
     return ctypes.CDLL(str(so))
 

@@ -11,6 +11,7 @@ import pytest
 import soundfile as sf
 
 from frontend import golden as G
+from frontend.format import SAMPLE_RATE
 from frontend.wav import read_wav
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,12 +27,12 @@ def clip(tmp_path_factory, seed_module=20261123):
     speech, _ = read_wav(d / "speech.wav")
     rng = np.random.default_rng(seed_module)
     t = np.arange(3200)
-    square = np.where(np.sin(2 * np.pi * 440 * t / 16000) >= 0, 32767, -32768).astype(np.int16)
+    square = np.where(np.sin(2 * np.pi * 440 * t / SAMPLE_RATE) >= 0, 32767, -32768).astype(np.int16)
     dc = np.full(1600, 12000, np.int16)
     noise = np.clip(rng.normal(0, 8000, 3200), -32768, 32767).astype(np.int16)
     audio = np.concatenate([speech[:6400], square, dc, noise, np.zeros(1600, np.int16)])
     path = d / "clip.wav"
-    sf.write(path, audio, 16000, subtype="PCM_16")
+    sf.write(path, audio, SAMPLE_RATE, subtype="PCM_16")
     return path, audio
 
 

@@ -53,13 +53,14 @@ def golden_kws_outputs(model_path, audio, mode):
 
     from accel import golden
     from accel.tflite_import import load_tflite
+    from frontend import format as F
     from frontend import golden as G
     model = load_tflite(model_path)
     frames = G.features(audio, mode)
-    silence = G.features(np.zeros(16000, np.int16), mode)[0]
+    silence = G.features(np.zeros(F.WINDOW_SAMPLES, np.int16), mode)[0]
     outs = []
     for i in range(1, len(frames) + 1):
-        window = [frames[j] if j >= 0 else silence for j in range(i - 49, i)]
+        window = [frames[j] if j >= 0 else silence for j in range(i - F.FRAMES_PER_WINDOW, i)]
         outs.append(golden.run(model, np.stack(window)[..., None]).reshape(-1))
     return np.array(outs)
 
@@ -69,12 +70,13 @@ def speech_clip(tmp_path_factory):
     import numpy as np
     import soundfile as sf
 
+    from frontend.format import HOP, SAMPLE_RATE
     from frontend.wav import read_wav
     d = tmp_path_factory.mktemp("kws")
     subprocess.run(["espeak-ng", "-w", str(d / "s.wav"), "go"], check=True)
     audio, _ = read_wav(d / "s.wav")
-    audio = np.concatenate([audio, np.zeros(8000, np.int16)])[:320 * 12]   # whole hops (CPU-only is slow)
-    sf.write(d / "clip.wav", audio, 16000, subtype="PCM_16")
+    audio = np.concatenate([audio, np.zeros(SAMPLE_RATE // 2, np.int16)])[:HOP * 12]   # whole hops (CPU-only is slow)
+    sf.write(d / "clip.wav", audio, SAMPLE_RATE, subtype="PCM_16")
     return d / "clip.wav", audio
 
 
@@ -102,8 +104,7 @@ def test_kws_outputs_equal_golden_pipeline(speech_clip, build):
 def test_detections_are_attributed_by_the_models_window():
     """A detection fires 0.2-1 s after its word: it belongs to the clip with the most audio in the
     model's window at that time, not to the clip that happens to be playing."""
-    sys.path.insert(0, str(ROOT))
-    from soc.build import attribute
+    from soc.flow.clips import attribute
     spans = [("silence", 0.0, 1.0), ("six", 1.5, 2.5), ("yes", 3.0, 4.0), ("no", 4.5, 5.5)]
     assert [spans[attribute(t, spans)][0] for t in (0.5, 2.14, 3.14, 4.2, 4.7, 5.6, 6.9)] == \
         ["silence", "six", "six", "yes", "yes", "no", "no"]

@@ -29,7 +29,7 @@ def sim_built():
 
 
 def test_selftest_known_answer(sim_built):
-    from soc.build import selftest_table
+    from soc.flow.app_headers import selftest_table
     data, crc, mac = selftest_table()
     r = build("--board", "sim", "--timeout", "120")
     assert r.returncode == 0, r.stderr

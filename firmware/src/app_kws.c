@@ -30,7 +30,7 @@
 
 extern const nn_model_t kws_model;
 
-#define HOP 320
+#define HOP FE_HOP
 /* A UART or microphone stream on a board never ends: after each stream, wait for the next. In the
  * simulation (and for the clip in main RAM) the app returns after one. */
 #if AUDIO_SRC != AUDIO_SRC_MEM && !defined(CSR_SIM_FINISH_BASE)

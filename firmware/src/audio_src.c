@@ -8,7 +8,7 @@
 #include "audio_src.h"
 
 #if AUDIO_SRC == AUDIO_SRC_MEM
-#include "audio_image.h"
+#include "soc_format.h"
 
 static const volatile int16_t *clip;
 static uint32_t clip_n, clip_pos;

@@ -11,8 +11,7 @@
 #define KWS_DETECT_H
 #include <stdint.h>
 
-#define KWS_MAX_CLASSES 16
-#define KWS_MAX_WINDOW 32
+#include "soc_format.h"      /* KWS_MAX_CLASSES, KWS_MAX_WINDOW (soc/c_headers.py) */
 
 typedef struct {
 	int n_classes, window, threshold, refractory, first_keyword;

@@ -28,6 +28,10 @@ uint64_t platform_cycles(void)
 
 void platform_exit(int code)
 {
+	uint64_t cycles = platform_cycles();
+
+	/* The host (soc/flow/console.py) reads the cycle count for the simulation speed, then the status. */
+	printf("KWS_CYCLES=0x%08lx%08lx\n", (unsigned long)(cycles >> 32), (unsigned long)cycles);
 	printf("KWS_EXIT=%d\n", code);
 	uart_sync();
 #ifdef CSR_UART_TXEMPTY_ADDR

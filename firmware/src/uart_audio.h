@@ -1,6 +1,6 @@
 /* UART audio stream parser: byte-at-a-time, portable C (firmware and host tests).
  *
- * Framing (defined in soc/uart_audio_proto.py; tests/test_uart_audio.py asserts these match):
+ * Framing (defined in soc/uart_audio_proto.py, generated into firmware/include/soc_format.h):
  *   0xA5 0x5A | seq u16 LE | n u8 (0..UA_MAX_SAMPLES) | n x int16 LE | crc16 LE
  *   crc = CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF) over seq, n and the samples.
  *   n = 0 is the end-of-stream frame: delivered like any good frame, with no samples.
@@ -14,12 +14,7 @@
 
 #include <stdint.h>
 
-#define UA_SYNC0 0xA5
-#define UA_SYNC1 0x5A
-#define UA_MAX_SAMPLES 64
-#define UA_HEADER_BYTES 5
-#define UA_CRC_BYTES 2
-#define UA_MAX_FRAME_BYTES (UA_HEADER_BYTES + 2 * UA_MAX_SAMPLES + UA_CRC_BYTES)
+#include "soc_format.h"      /* UA_*: the framing constants, generated from soc/uart_audio_proto.py */
 
 typedef void (*ua_deliver_fn)(void *ctx, uint16_t seq, const int16_t *samples, unsigned n);
 

@@ -1,0 +1,54 @@
+"""soc/build.py refuses, before any work, every option the chosen app or board would ignore and every
+out-of-range value: one `error:` line, exit status 2, and the build directory untouched."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIP = ROOT / "models" / "clips" / "04_yes.wav"
+
+CASES = [
+    # (argv, words the one line must contain)
+    (["--wav", str(CLIP)], "--app kws or --app features"),                 # selftest is the sim default
+    (["--app", "selftest", "--model", "models/dscnn_int8.tflite"], "--model: not used by the selftest app"),
+    (["--app", "selftest", "--threshold", "0.5"], "--threshold: not used by the selftest app"),
+    (["--app", "kws", "--mode", "mfcc"], "takes the front-end mode from the model"),
+    (["--app", "kws", "--selftest-mode", "fail"], "--selftest-mode: not used by the kws app"),
+    (["--app", "features"], "needs --wav"),
+    (["--app", "features", "--wav", str(CLIP), "--cpu-only"], "--cpu-only: not used by the features app"),
+    (["--app", "infer", "--model", "models/dscnn_int8.tflite"], "needs --model MODEL.tflite and --input"),
+    (["--toolchain", "vivado"], "--toolchain: only used on FPGA boards"),
+    (["--variant", "a7-35"], "--variant: only used on FPGA boards"),
+    (["--board", "arty", "--timeout", "5"], "--timeout: only used on the simulator"),
+    (["--board", "arty", "--app", "kws", "--wav", str(CLIP)], "soc/stream_wav.py"),
+    (["--sys-clk-freq", "0"], "--sys-clk-freq"),
+    (["--app", "kws", "--threshold", "-1"], "--threshold"),
+    (["--app", "kws", "--threshold", "nan"], "--threshold"),
+    (["--app", "kws", "--smooth-hops", "0"], "--smooth-hops"),
+    (["--app", "kws", "--smooth-hops", "33"], "--smooth-hops"),
+    (["--app", "kws", "--refractory", "-1"], "--refractory"),
+    (["--app", "kws", "--gap", "-1"], "--gap"),
+    (["--timeout", "0"], "--timeout"),
+    (["--jobs", "0"], "--jobs"),
+    (["--app", "kws", "--wav", "no-such.wav"], "no such file"),
+    (["--app", "kws", "--wav", "models"], "is a directory"),
+    (["--app", "kws", "--model", "models"], "is a directory"),
+    (["--app", "bogus"], "unknown firmware app 'bogus'"),
+    (["--board", "nexys9"], "unknown board 'nexys9'"),
+    (["--bogus-option"], "unrecognized arguments"),
+]
+
+
+@pytest.mark.parametrize("argv,words", CASES, ids=[" ".join(a)[:40] for a, _ in CASES])
+def test_bad_option_is_one_line_and_touches_nothing(tmp_path, argv, words):
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, str(ROOT / "soc" / "build.py"), *argv, "--output-dir", str(out)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2, r.stdout + r.stderr
+    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
+    assert words in lines[0], lines[0]
+    assert "Traceback" not in r.stdout + r.stderr
+    assert not out.exists(), "a refused run must not create or touch the build directory"
