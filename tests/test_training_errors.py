@@ -84,3 +84,27 @@ def test_bad_wav_in_data_dir(tmp_path, seed, bad, needle):
                       "--cache-dir", str(tmp_path / "cache"), "--quiet"])
     line = assert_one_line_error(proc, needle, "badbad00_nohash_0.wav")
     assert len(line) < 400
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--width", "0"], "--width"), (["--blocks", "-1"], "--blocks"), (["--batch-size", "0"], "--batch-size"),
+    (["--epochs", "0"], "--epochs"), (["--dropout", "2"], "--dropout"), (["--lr", "0"], "--lr"),
+    (["--label-smoothing", "1"], "--label-smoothing"), (["--time-budget", "-5"], "--time-budget"),
+    (["--workers", "0"], "--workers"), (["--min-lr", "0.1"], "--min-lr"), (["--seed", "x"], "--seed"),
+    (["--lr", "nan"], "--lr"),
+])
+def test_bad_numeric_option_is_one_line_before_any_work(args, needle):
+    """Range errors are argparse's, before the data and feature phases (they used to be tracebacks
+    after them)."""
+    r = run_train([*args, "--quick"], timeout=60)
+    assert_one_line_error(r, needle)
+    assert "[data]" not in r.stdout
+
+
+@pytest.mark.parametrize("opt", ["--out", "--clips", "--cache-dir"])
+def test_unwritable_output_is_one_line_before_any_work(tmp_path, opt):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")              # a path under a regular file can never be created
+    r = run_train(["--quick", opt, str(blocker / "sub")], timeout=60)
+    assert_one_line_error(r, opt)
+    assert "[data]" not in r.stdout

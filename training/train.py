@@ -12,7 +12,6 @@ output, representative dataset), evaluation (float with Keras, int8 with tflite-
 """
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import platform
@@ -22,11 +21,13 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# The repo is installed (editable) in the venv by scripts/setup.sh: no sys.path edits needed.
+from kws.cli import (ArgumentParser, check_writable_dir, float_range, int_range, nonneg_int, positive_float,
+                     positive_int, run_main)
+from frontend.format import MODES as FE_MODES, SAMPLE_RATE
+from training.labels import LABELS, SILENCE_INDEX, UNKNOWN_INDEX, TrainingError
 
-from training.labels import LABELS, SILENCE_INDEX, UNKNOWN_INDEX, TrainingError  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 MODEL_NAME = "dscnn_int8.tflite"
 QUICK_SYNTH = dict(train_per_class=100, val_per_class=24, test_per_class=40, train_copies=1,
@@ -34,54 +35,53 @@ QUICK_SYNTH = dict(train_per_class=100, val_per_class=24, test_per_class=40, tra
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = ArgumentParser(description=__doc__.split("\n")[0])
     g = p.add_argument_group("data")
     g.add_argument("--data-dir", type=Path, default=None,
                    help="Speech Commands v2 folder (standard layout); default: the synthetic espeak-ng set")
-    g.add_argument("--features", choices=("mfcc", "logmel", "pcen"), default="mfcc",
+    g.add_argument("--features", choices=FE_MODES, default="mfcc",
                    help="front-end mode: mfcc gives 49x10 (MLPerf shape), logmel/pcen 49x40")
-    g.add_argument("--seed", type=int, default=1234)
-    g.add_argument("--train-per-class", type=int, default=None,
+    g.add_argument("--seed", type=nonneg_int, default=1234)
+    g.add_argument("--train-per-class", type=positive_int, default=None,
                    help="synthetic set: training clips per label (default 1000; --quick 100)")
-    g.add_argument("--test-per-class", type=int, default=None,
+    g.add_argument("--test-per-class", type=positive_int, default=None,
                    help="synthetic set: test clips per label (default 200; --quick 40)")
     g.add_argument("--cache-dir", type=Path, default=ROOT / ".cache" / "training",
                    help="where data sets and features are cached")
-    g.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
+    g.add_argument("--workers", type=int_range(1, 64), default=min(2, os.cpu_count() or 1),
                    help="espeak-ng / front-end processes (the result does not depend on it)")
     m = p.add_argument_group("model")
-    m.add_argument("--width", type=int, default=None, help="filters of every layer (default 64; --quick 32)")
-    m.add_argument("--blocks", type=int, default=None, help="depthwise-separable blocks (default 4; --quick 2)")
-    m.add_argument("--dropout", type=float, default=None, help="dropout before the classifier (default 0.1)")
+    m.add_argument("--width", type=int_range(1, 1024), default=None, help="filters of every layer (default 64; --quick 32)")
+    m.add_argument("--blocks", type=int_range(0, 16), default=None, help="depthwise-separable blocks (default 4; --quick 2)")
+    m.add_argument("--dropout", type=float_range(0, 1, hi_open=True), default=None, help="dropout before the classifier (default 0.1)")
     t = p.add_argument_group("training")
-    t.add_argument("--epochs", type=int, default=None, help="maximum epochs (default 60; --quick 40)")
-    t.add_argument("--batch-size", type=int, default=None, help="default 100; --quick 32")
-    t.add_argument("--bn-momentum", type=float, default=0.9, help="BatchNormalization moving-average momentum")
-    t.add_argument("--lr", type=float, default=2e-3, help="initial Adam learning rate")
-    t.add_argument("--label-smoothing", type=float, default=None,
+    t.add_argument("--epochs", type=positive_int, default=None, help="maximum epochs (default 60; --quick 40)")
+    t.add_argument("--batch-size", type=positive_int, default=None, help="default 100; --quick 32")
+    t.add_argument("--bn-momentum", type=float_range(0, 1, hi_open=True), default=0.9, help="BatchNormalization moving-average momentum")
+    t.add_argument("--lr", type=positive_float, default=2e-3, help="initial Adam learning rate")
+    t.add_argument("--label-smoothing", type=float_range(0, 1, hi_open=True), default=None,
                    help="cross-entropy label smoothing (default 0.1; --quick 0)")
-    t.add_argument("--time-shift", type=int, default=None,
+    t.add_argument("--time-shift", type=int_range(0, 24), default=None,
                    help="augmentation: shift each training example by up to this many frames, "
                         "edges repeated (default 3; --quick 0)")
-    t.add_argument("--time-masks", type=int, default=None,
+    t.add_argument("--time-masks", type=nonneg_int, default=None,
                    help="augmentation: SpecAugment time masks per example, each up to --mask-frames "
                         "frames set to the example's mean (default 2; --quick 0)")
-    t.add_argument("--mask-frames", type=int, default=4, help="widest time mask, frames")
-    t.add_argument("--feature-masks", type=int, default=None,
+    t.add_argument("--mask-frames", type=int_range(1, 49), default=4, help="widest time mask, frames")
+    t.add_argument("--feature-masks", type=nonneg_int, default=None,
                    help="augmentation: masks over up to --mask-features feature rows (MFCC "
                         "coefficients / mel bands), set to the example's mean (default 1; --quick 0)")
-    t.add_argument("--mask-features", type=int, default=2, help="widest feature mask, rows")
+    t.add_argument("--mask-features", type=int_range(1, 40), default=2, help="widest feature mask, rows")
     t.add_argument("--lr-schedule", choices=("cosine", "plateau"), default="cosine",
                    help="cosine: decay to --min-lr over the epochs that fit the time budget (re-planned "
                         "after every epoch); plateau: halve on a flat validation loss")
-    t.add_argument("--min-lr", type=float, default=1e-5, help="lowest learning rate of either schedule")
-    t.add_argument("--patience", type=int, default=None,
+    t.add_argument("--min-lr", type=positive_float, default=1e-5, help="lowest learning rate of either schedule")
+    t.add_argument("--patience", type=positive_int, default=None,
                    help="early stopping: epochs without a better validation accuracy (default 8)")
-    t.add_argument("--time-budget", type=float, default=None,
+    t.add_argument("--time-budget", type=positive_float, default=None,
                    help="minutes for the whole run (data + features + training + export + eval): training "
                         "stops early enough to finish within it (default 19; --quick 10, a safety cap: --quick always runs its epochs)")
-    t.add_argument("--threads", type=int, default=0,
+    t.add_argument("--threads", type=nonneg_int, default=0,
                    help="TensorFlow threads (0: $TF_NUM_INTRAOP_THREADS, else all cores)")
     o = p.add_argument_group("output")
     o.add_argument("--out", type=Path, default=ROOT / "out" / "training",
@@ -90,6 +90,7 @@ def parse_args(argv=None):
                    help="also write a few test-split WAV clips (held-out voices) to this directory")
     o.add_argument("--quick", action="store_true", help="tiny data set and model (for tests)")
     o.add_argument("--quiet", action="store_true", help="no progress bars")
+    o.add_argument("--verbose", action="store_true", help="tracebacks on unexpected errors")
     a = p.parse_args(argv)
     q = a.quick
     for name, default, quick in (("width", 64, 32), ("blocks", 4, 2), ("epochs", 60, 40), ("patience", 8, 40),
@@ -99,6 +100,10 @@ def parse_args(argv=None):
                                  ("batch_size", 100, 32)):
         if getattr(a, name) is None:
             setattr(a, name, quick if q else default)
+    if a.min_lr > a.lr:
+        p.error(f"--min-lr {a.min_lr:g} is above --lr {a.lr:g}")
+    if a.data_dir is not None and not a.data_dir.is_dir():
+        p.error(f"--data-dir {a.data_dir}: not a directory")
     return a
 
 
@@ -319,41 +324,34 @@ def representative_set(x, y, n, seed, scale, zero_point):
 
 
 def tflite_io_quant(path):
-    """((in_scale, in_zp), (out_scale, out_zp)) of a .tflite file, read from the flatbuffer."""
-    import tflite
-    buf = Path(path).read_bytes()
-    m = tflite.Model.GetRootAsModel(buf, 0)
-    g = m.Subgraphs(0)
-
-    def q(ti):
-        t = g.Tensors(ti)
-        qp = t.Quantization()
-        return float(qp.ScaleAsNumpy()[0]), int(qp.ZeroPointAsNumpy()[0])
-
-    return q(g.Inputs(0)), q(g.Outputs(0))
+    """((in_scale, in_zp), (out_scale, out_zp)) of a .tflite file, from accel's importer (the IR)."""
+    from accel.tflite_import import load_tflite
+    from accel.ir import ModelError
+    try:
+        m = load_tflite(path)
+    except ModelError as exc:
+        raise TrainingError(str(exc)) from None
+    return (m.input.scale, m.input.zero_point), (m.output.scale, m.output.zero_point)
 
 
 def int8_predict(path, q_feats, fe_quant, model_in_quant, quiet=False, desc="int8 (tflite-micro)"):
     """Class predictions of the int8 model with tflite-micro (the oracle), fed the front-end's int8
     features directly (requantized only if the model's input quantization differs)."""
     import numpy as np
-    from tflite_micro.python.tflite_micro import runtime
+    from accel.tflm import predict_tflm
 
-    interp = runtime.Interpreter.from_file(str(path))
     (s_m, z_m), (s_f, z_f) = model_in_quant, fe_quant
     same = np.float32(s_m) == np.float32(s_f) and z_m == z_f
     x = q_feats if same else np.clip(np.rint((q_feats.astype(np.float64) - z_f) * s_f / s_m) + z_m,
                                      -128, 127).astype(np.int8)
-    preds = np.empty(len(x), np.int64)
-    it = range(len(x))
+    progress = None
     if not quiet:
         from tqdm import tqdm
-        it = tqdm(it, desc=desc, unit="clip", mininterval=1.0, file=sys.stderr)
-    for i in it:
-        interp.set_input(x[i][None, ..., None], 0)
-        interp.invoke()
-        preds[i] = int(np.argmax(interp.get_output(0)[0]))
-    return preds
+
+        def progress(it):
+            return tqdm(it, desc=desc, unit="clip", mininterval=1.0, file=sys.stderr)
+    out = predict_tflm(path, x, progress=progress)
+    return np.argmax(out.reshape(len(x), -1), axis=1).astype(np.int64)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -392,7 +390,7 @@ def write_clips(data, out_dir, int8_path, fe_mode, fe_quant, model_in_quant, see
     for n, ((k, i), p) in enumerate(zip(picks, preds)):
         word = str(test["words"][i]) or "silence"
         name = f"{n:02d}_{LABELS[k].strip('_')}" + (f"_{word}" if k == UNKNOWN_INDEX else "") + ".wav"
-        sf.write(out_dir / name, test["audio"][i], 16000, subtype="PCM_16")
+        sf.write(out_dir / name, test["audio"][i], SAMPLE_RATE, subtype="PCM_16")
         entry = {"file": name, "label": LABELS[k], "word": word, "voice": str(test["speakers"][i]) or None,
                  "predicted_int8": LABELS[int(p)]}
         if meta is not None:
@@ -409,6 +407,11 @@ def write_clips(data, out_dir, int8_path, fe_mode, fe_quant, model_in_quant, see
 
 def run(a):
     import numpy as np
+    # Every output is checked writable before the long phases (a bad --out is not found after training).
+    check_writable_dir(a.out, "--out")
+    check_writable_dir(a.cache_dir, "--cache-dir")
+    if a.clips is not None:
+        check_writable_dir(a.clips, "--clips")
     ph = Phases()
     if a.data_dir is None:
         from training.synth import espeak_path
@@ -445,7 +448,7 @@ def run(a):
     int8_path = a.out / MODEL_NAME
     rep = representative_set(x["train"], y["train"], 600 if not a.quick else 120, a.seed, *fe_quant)
     from training.export import export_int8
-    ph.run("export", export_int8, model, rep, int8_path)
+    ph.run("export", export_int8, model, rep, int8_path, labels=LABELS)
     in_q, out_q = tflite_io_quant(int8_path)
     match = bool(np.float32(in_q[0]) == np.float32(fe_quant[0]) and in_q[1] == fe_quant[1])
     print(f"[export] {int8_path} ({int8_path.stat().st_size} bytes); input quant {in_q} vs front-end "
@@ -526,15 +529,7 @@ def _git_rev():
 
 def main(argv=None) -> int:
     a = parse_args(argv)
-    try:
-        run(a)
-    except TrainingError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
-    return 0
+    return run_main(run, a)
 
 
 if __name__ == "__main__":
