@@ -24,14 +24,14 @@ static int8_t result[INFER_OUTPUT_BYTES];
 
 static void print_output(int i, const int8_t *y, int n, uint32_t cycles)
 {
-	int best = 0;
-	printf("output[%d]: [", i);
-	for (int k = 0; k < n; k++) {
-		printf(k ? " %4d" : "%4d", y[k]);
-		if (y[k] > y[best])
-			best = k;
-	}
-	printf(" ] argmax=%d cycles=%lu\n", best, (unsigned long)cycles);
+    int best = 0;
+    printf("output[%d]: [", i);
+    for (int k = 0; k < n; k++) {
+        printf(k ? " %4d" : "%4d", y[k]);
+        if (y[k] > y[best])
+            best = k;
+    }
+    printf(" ] argmax=%d cycles=%lu\n", best, (unsigned long)cycles);
 }
 
 #if !defined(CPU_ONLY)
@@ -39,20 +39,20 @@ static void print_output(int i, const int8_t *y, int n, uint32_t cycles)
 
 static int run_accel(int i, uint32_t *cycles)
 {
-	static uint32_t outw[ACCEL_MODEL_OUT_WORDS * 2];
-	accel_write_act(ACCEL_MODEL_IN_BUF, 2 * ACCEL_MODEL_IN_BASE, infer_inputs_packed[i], INFER_PACKED_WORDS);
-	uint64_t t0 = platform_cycles();
-	int err = accel_run();
-	if (err) {
-		printf("infer: accelerator error %d on input %d\n", err, i);
-		return -1;
-	}
-	accel_read_act(ACCEL_MODEL_OUT_BUF, 2 * ACCEL_MODEL_OUT_BASE, outw, ACCEL_MODEL_OUT_WORDS * 2);
-	/* 1x1xC output: first C bytes; the CPU runs the layers after it (softmax) */
-	if (nn_model_run_from(&kws_model, INFER_TAIL_FIRST, (const int8_t *)outw, result, buf_a, buf_b, 0) != NN_OK)
-		return -1;
-	*cycles = (uint32_t)(platform_cycles() - t0);
-	return 0;
+    static uint32_t outw[ACCEL_MODEL_OUT_WORDS * 2];
+    accel_write_act(ACCEL_MODEL_IN_BUF, 2 * ACCEL_MODEL_IN_BASE, infer_inputs_packed[i], INFER_PACKED_WORDS);
+    uint64_t t0 = platform_cycles();
+    int err = accel_run();
+    if (err) {
+        printf("infer: accelerator error %d on input %d\n", err, i);
+        return -1;
+    }
+    accel_read_act(ACCEL_MODEL_OUT_BUF, 2 * ACCEL_MODEL_OUT_BASE, outw, ACCEL_MODEL_OUT_WORDS * 2);
+    /* 1x1xC output: first C bytes; the CPU runs the layers after it (softmax) */
+    if (nn_model_run_from(&kws_model, INFER_TAIL_FIRST, (const int8_t *)outw, result, buf_a, buf_b, 0) != NN_OK)
+        return -1;
+    *cycles = (uint32_t)(platform_cycles() - t0);
+    return 0;
 }
 #endif
 
@@ -60,35 +60,35 @@ int app_main(void)
 {
 #if !defined(CPU_ONLY)
 #ifndef CSR_ACCEL_BASE
-	printf("infer: this SoC has no accelerator; rebuild with it or use --cpu-only\n");
-	return 3;
+    printf("infer: this SoC has no accelerator; rebuild with it or use --cpu-only\n");
+    return 3;
 #else
-	accel_load(accel_model_desc, sizeof(accel_model_desc) / 4, accel_model_weights,
-	           sizeof(accel_model_weights) / 4, accel_model_quant, sizeof(accel_model_quant) / 4);
+    accel_load(accel_model_desc, sizeof(accel_model_desc) / 4, accel_model_weights,
+               sizeof(accel_model_weights) / 4, accel_model_quant, sizeof(accel_model_quant) / 4);
 #endif
 #endif
-	printf("infer: %d inputs, %s\n", INFER_N_INPUTS,
+    printf("infer: %d inputs, %s\n", INFER_N_INPUTS,
 #ifdef CPU_ONLY
-	       "CPU only (int8 kernels)"
+           "CPU only (int8 kernels)"
 #else
-	       "accelerator + CPU tail"
+           "accelerator + CPU tail"
 #endif
-	);
-	for (int i = 0; i < INFER_N_INPUTS; i++) {
-		uint32_t cycles = 0;
+    );
+    for (int i = 0; i < INFER_N_INPUTS; i++) {
+        uint32_t cycles = 0;
 #ifdef CPU_ONLY
-		int32_t bad = -1;
-		uint64_t t0 = platform_cycles();
-		if (nn_model_run(&kws_model, infer_inputs[i], result, buf_a, buf_b, &bad) != NN_OK) {
-			printf("infer: CPU kernels failed at layer %ld\n", (long)bad);
-			return 1;
-		}
-		cycles = (uint32_t)(platform_cycles() - t0);
+        int32_t bad = -1;
+        uint64_t t0 = platform_cycles();
+        if (nn_model_run(&kws_model, infer_inputs[i], result, buf_a, buf_b, &bad) != NN_OK) {
+            printf("infer: CPU kernels failed at layer %ld\n", (long)bad);
+            return 1;
+        }
+        cycles = (uint32_t)(platform_cycles() - t0);
 #else
-		if (run_accel(i, &cycles))
-			return 1;
+        if (run_accel(i, &cycles))
+            return 1;
 #endif
-		print_output(i, result, INFER_OUTPUT_BYTES, cycles);
-	}
-	return 0;
+        print_output(i, result, INFER_OUTPUT_BYTES, cycles);
+    }
+    return 0;
 }

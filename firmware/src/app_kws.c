@@ -52,10 +52,10 @@ static int8_t input[FRAMES * BINS];
 
 static int infer(int head)
 {
-	for (int f = 0; f < FRAMES; f++)
-		memcpy(&input[f * BINS], ring[(head + f) % FRAMES], BINS);
-	int32_t bad = -1;
-	return nn_model_run(&kws_model, input, probs, buf_a, buf_b, &bad) == NN_OK ? 0 : -1;
+    for (int f = 0; f < FRAMES; f++)
+        memcpy(&input[f * BINS], ring[(head + f) % FRAMES], BINS);
+    int32_t bad = -1;
+    return nn_model_run(&kws_model, input, probs, buf_a, buf_b, &bad) == NN_OK ? 0 : -1;
 }
 #elif defined(CSR_ACCEL_BASE)
 #include "accel_model.h"
@@ -64,25 +64,25 @@ static int infer(int head)
  * 8-byte word per pixel (C = 1: the value in the low byte, the other 7 lanes zero). */
 static void write_ring(int head)
 {
-	volatile uint32_t *dst = accel_act_window(ACCEL_MODEL_IN_BUF) + 2 * ACCEL_MODEL_IN_BASE;
-	for (int f = 0; f < FRAMES; f++) {
-		const int8_t *row = ring[(head + f) % FRAMES];
-		for (int b = 0; b < BINS; b++) {
-			*dst++ = (uint8_t)row[b];
-			*dst++ = 0;
-		}
-	}
+    volatile uint32_t *dst = accel_act_window(ACCEL_MODEL_IN_BUF) + 2 * ACCEL_MODEL_IN_BASE;
+    for (int f = 0; f < FRAMES; f++) {
+        const int8_t *row = ring[(head + f) % FRAMES];
+        for (int b = 0; b < BINS; b++) {
+            *dst++ = (uint8_t)row[b];
+            *dst++ = 0;
+        }
+    }
 }
 
 static int infer(int head)
 {
-	static uint32_t outw[ACCEL_MODEL_OUT_WORDS * 2];
-	write_ring(head);
-	if (accel_run())
-		return -1;
-	accel_read_act(ACCEL_MODEL_OUT_BUF, 2 * ACCEL_MODEL_OUT_BASE, outw, ACCEL_MODEL_OUT_WORDS * 2);
-	return nn_model_run_from(&kws_model, KWS_TAIL_FIRST, (const int8_t *)outw, probs, buf_a, buf_b, 0) == NN_OK
-	       ? 0 : -1;
+    static uint32_t outw[ACCEL_MODEL_OUT_WORDS * 2];
+    write_ring(head);
+    if (accel_run())
+        return -1;
+    accel_read_act(ACCEL_MODEL_OUT_BUF, 2 * ACCEL_MODEL_OUT_BASE, outw, ACCEL_MODEL_OUT_WORDS * 2);
+    return nn_model_run_from(&kws_model, KWS_TAIL_FIRST, (const int8_t *)outw, probs, buf_a, buf_b, 0) == NN_OK
+           ? 0 : -1;
 }
 #endif
 
@@ -90,153 +90,153 @@ static int infer(int head)
 static void leds_show(int code)
 {
 #ifdef CSR_LEDS_BASE
-	leds_out_write((uint32_t)code);
+    leds_out_write((uint32_t)code);
 #else
-	(void)code;
+    (void)code;
 #endif
 }
 
 /* One stream (clip): hop by hop until it ends. Returns 0, or 1 if an inference failed. */
 static int run_stream(void)
 {
-	if (audio_open())
-		return 3;
+    if (audio_open())
+        return 3;
 #ifdef CPU_ONLY
-	static fe_c_t fe;
-	static const fe_pcen_q_t pcen = KWS_PCEN_Q;
-	fe_c_init(&fe, KWS_FE_MODE, &pcen);
+    static fe_c_t fe;
+    static const fe_pcen_q_t pcen = KWS_PCEN_Q;
+    fe_c_init(&fe, KWS_FE_MODE, &pcen);
 #else
-	fe_start(KWS_FE_MODE);
+    fe_start(KWS_FE_MODE);
 #endif
-	kws_detector_t det;
-	if (kws_detect_init(&det, KWS_N_CLASSES, KWS_SMOOTH_HOPS, KWS_THRESHOLD, KWS_REFRACTORY_HOPS,
-	                    KWS_FIRST_KEYWORD)) {
-		printf("kws: bad detector settings\n");
-		return 3;
-	}
-	for (int f = 0; f < FRAMES; f++)
-		memcpy(ring[f], kws_silence_frame, BINS);
-	printf("kws: front-end mode %d (%s), %d classes, threshold %d/255\n", KWS_FE_MODE,
+    kws_detector_t det;
+    if (kws_detect_init(&det, KWS_N_CLASSES, KWS_SMOOTH_HOPS, KWS_THRESHOLD, KWS_REFRACTORY_HOPS,
+                        KWS_FIRST_KEYWORD)) {
+        printf("kws: bad detector settings\n");
+        return 3;
+    }
+    for (int f = 0; f < FRAMES; f++)
+        memcpy(ring[f], kws_silence_frame, BINS);
+    printf("kws: front-end mode %d (%s), %d classes, threshold %d/255\n", KWS_FE_MODE,
 #ifdef CPU_ONLY
-	       "C port on the CPU, model on the CPU",
+           "C port on the CPU, model on the CPU",
 #else
-	       "hardware, model on the accelerator",
+           "hardware, model on the accelerator",
 #endif
-	       KWS_N_CLASSES, KWS_THRESHOLD);
+           KWS_N_CLASSES, KWS_THRESHOLD);
 
-	int head = 0, detections = 0, led_hops = 0;
-	uint32_t frames = 0, pushed = 0;
-	uint64_t acc_total = 0, fe_total = 0, cpu_total = 0;
-	static int16_t hop[HOP];
-	leds_show(0);
-	for (;;) {
-		uint32_t fe_cycles, acc = 0;
+    int head = 0, detections = 0, led_hops = 0;
+    uint32_t frames = 0, pushed = 0;
+    uint64_t acc_total = 0, fe_total = 0, cpu_total = 0;
+    static int16_t hop[HOP];
+    leds_show(0);
+    for (;;) {
+        uint32_t fe_cycles, acc = 0;
 #if AUDIO_SRC == AUDIO_SRC_I2S
-		/* the microphone feeds the front-end in hardware: wait for its next frame */
-		while (fe_frames() == frames)
-			;
-		uint64_t t0 = platform_cycles();
-		pushed += HOP;
+        /* the microphone feeds the front-end in hardware: wait for its next frame */
+        while (fe_frames() == frames)
+            ;
+        uint64_t t0 = platform_cycles();
+        pushed += HOP;
 #else
-		int got = audio_read(hop, HOP);
-		if (got <= 0)
-			break;
-		uint64_t t0 = platform_cycles();
-		pushed += (uint32_t)got;
+        int got = audio_read(hop, HOP);
+        if (got <= 0)
+            break;
+        uint64_t t0 = platform_cycles();
+        pushed += (uint32_t)got;
 #endif
 #ifdef CPU_ONLY
-		if (got < HOP)
-			break;                          /* the C front-end takes whole hops */
-		int ready = fe_c_push(&fe, hop, ring[head]);
-		fe_cycles = (uint32_t)(platform_cycles() - t0);
-		if (!ready)
-			continue;
-		frames++;
-		head = (head + 1) % FRAMES;
+        if (got < HOP)
+            break;                          /* the C front-end takes whole hops */
+        int ready = fe_c_push(&fe, hop, ring[head]);
+        fe_cycles = (uint32_t)(platform_cycles() - t0);
+        if (!ready)
+            continue;
+        frames++;
+        head = (head + 1) % FRAMES;
 #else
 #if AUDIO_SRC != AUDIO_SRC_I2S
-		for (int i = 0; i < got; i++)
-			fe_push(hop[i]);
-		fe_drain();
-		if (fe_frames() == frames)             /* the first hop does not fill a 30 ms window yet */
-			continue;
+        for (int i = 0; i < got; i++)
+            fe_push(hop[i]);
+        fe_drain();
+        if (fe_frames() == frames)             /* the first hop does not fill a 30 ms window yet */
+            continue;
 #endif
-		while (frames < fe_frames()) {         /* one new frame per hop */
-			fe_read_frame(frames++, ring[head], BINS);
-			head = (head + 1) % FRAMES;
-		}
-		fe_cycles = fe_last_cycles();
+        while (frames < fe_frames()) {         /* one new frame per hop */
+            fe_read_frame(frames++, ring[head], BINS);
+            head = (head + 1) % FRAMES;
+        }
+        fe_cycles = fe_last_cycles();
 #endif
-		uint64_t t1 = platform_cycles();
-		if (infer(head)) {
-			printf("kws: inference failed\n");
-			return 1;
-		}
+        uint64_t t1 = platform_cycles();
+        if (infer(head)) {
+            printf("kws: inference failed\n");
+            return 1;
+        }
 #ifdef CPU_ONLY
-		acc = 0;
-		uint32_t infer_cycles = (uint32_t)(platform_cycles() - t1);
+        acc = 0;
+        uint32_t infer_cycles = (uint32_t)(platform_cycles() - t1);
 #else
-		acc = accel_busy_cycles();
-		uint32_t infer_cycles = acc;
-		(void)t1;
+        acc = accel_busy_cycles();
+        uint32_t infer_cycles = acc;
+        (void)t1;
 #endif
-		int score, best = 0;
-		int hit = kws_detect_step(&det, probs, &score);
-		for (int c = 1; c < KWS_N_CLASSES; c++)
-			if (probs[c] > probs[best])
-				best = c;
-		uint32_t total = (uint32_t)(platform_cycles() - t0);
-		uint32_t cpu = total > acc + fe_cycles ? total - acc - fe_cycles : 0;
-		uint32_t t_ms = (uint32_t)((uint64_t)pushed * 1000u / AUDIO_RATE);
-		printf("inf %lu t=%lums fe=%lu accel=%lu cpu=%lu model=%lu best=%s:%d\n", (unsigned long)frames,
-		       (unsigned long)t_ms, (unsigned long)fe_cycles, (unsigned long)acc, (unsigned long)cpu,
-		       (unsigned long)infer_cycles, kws_labels[best], probs[best] + 128);
+        int score, best = 0;
+        int hit = kws_detect_step(&det, probs, &score);
+        for (int c = 1; c < KWS_N_CLASSES; c++)
+            if (probs[c] > probs[best])
+                best = c;
+        uint32_t total = (uint32_t)(platform_cycles() - t0);
+        uint32_t cpu = total > acc + fe_cycles ? total - acc - fe_cycles : 0;
+        uint32_t t_ms = (uint32_t)((uint64_t)pushed * 1000u / AUDIO_RATE);
+        printf("inf %lu t=%lums fe=%lu accel=%lu cpu=%lu model=%lu best=%s:%d\n", (unsigned long)frames,
+               (unsigned long)t_ms, (unsigned long)fe_cycles, (unsigned long)acc, (unsigned long)cpu,
+               (unsigned long)infer_cycles, kws_labels[best], probs[best] + 128);
 #ifdef KWS_TRACE_OUTPUTS
-		printf("out %lu", (unsigned long)frames);
-		for (int c = 0; c < KWS_N_CLASSES; c++)
-			printf(" %d", probs[c]);
-		printf("\n");
+        printf("out %lu", (unsigned long)frames);
+        for (int c = 0; c < KWS_N_CLASSES; c++)
+            printf(" %d", probs[c]);
+        printf("\n");
 #endif
-		acc_total += acc;
-		fe_total += fe_cycles;
-		cpu_total += cpu;
-		if (led_hops && --led_hops == 0)
-			leds_show(0);
-		if (hit >= 0) {
-			detections++;
-			int code = hit - KWS_FIRST_KEYWORD + 1;   /* 1 = first keyword */
-			leds_show(code);
-			led_hops = KWS_REFRACTORY_HOPS > 0 ? KWS_REFRACTORY_HOPS : 1;
-			printf("detect: %s conf=%d/255 t=%lums", kws_labels[hit], score, (unsigned long)t_ms);
+        acc_total += acc;
+        fe_total += fe_cycles;
+        cpu_total += cpu;
+        if (led_hops && --led_hops == 0)
+            leds_show(0);
+        if (hit >= 0) {
+            detections++;
+            int code = hit - KWS_FIRST_KEYWORD + 1;   /* 1 = first keyword */
+            leds_show(code);
+            led_hops = KWS_REFRACTORY_HOPS > 0 ? KWS_REFRACTORY_HOPS : 1;
+            printf("detect: %s conf=%d/255 t=%lums", kws_labels[hit], score, (unsigned long)t_ms);
 #ifdef CSR_LEDS_BASE
-			printf(" leds=%lu", (unsigned long)leds_out_read());   /* what the LEDs show, read back */
+            printf(" leds=%lu", (unsigned long)leds_out_read());   /* what the LEDs show, read back */
 #endif
-			printf("\n");
-		}
-	}
-	leds_show(0);
-	audio_report();
-	printf("kws: %d detection(s) in %lu frames; mean cycles per hop: front-end %lu, accelerator %lu, cpu %lu\n",
-	       detections, (unsigned long)frames, (unsigned long)(fe_total / (frames ? frames : 1)),
-	       (unsigned long)(acc_total / (frames ? frames : 1)), (unsigned long)(cpu_total / (frames ? frames : 1)));
-	return 0;
+            printf("\n");
+        }
+    }
+    leds_show(0);
+    audio_report();
+    printf("kws: %d detection(s) in %lu frames; mean cycles per hop: front-end %lu, accelerator %lu, cpu %lu\n",
+           detections, (unsigned long)frames, (unsigned long)(fe_total / (frames ? frames : 1)),
+           (unsigned long)(acc_total / (frames ? frames : 1)), (unsigned long)(cpu_total / (frames ? frames : 1)));
+    return 0;
 }
 #endif
 
 int app_main(void)
 {
 #if !defined(CPU_ONLY) && (!defined(CSR_ACCEL_BASE) || !defined(CSR_FRONTEND_BASE))
-	printf("kws: this SoC has no front-end or accelerator; rebuild it with them or use --cpu-only\n");
-	return 3;
+    printf("kws: this SoC has no front-end or accelerator; rebuild it with them or use --cpu-only\n");
+    return 3;
 #else
 #ifndef CPU_ONLY
-	accel_load(accel_model_desc, sizeof(accel_model_desc) / 4, accel_model_weights,
-	           sizeof(accel_model_weights) / 4, accel_model_quant, sizeof(accel_model_quant) / 4);
+    accel_load(accel_model_desc, sizeof(accel_model_desc) / 4, accel_model_weights,
+               sizeof(accel_model_weights) / 4, accel_model_quant, sizeof(accel_model_quant) / 4);
 #endif
-	int code;
-	do {
-		code = run_stream();
-	} while (KWS_FOREVER && code == 0);
-	return code;
+    int code;
+    do {
+        code = run_stream();
+    } while (KWS_FOREVER && code == 0);
+    return code;
 #endif
 }

@@ -16,33 +16,33 @@ static uint32_t clip_n, clip_pos;
 int audio_open(void)
 {
 #ifndef MAIN_RAM_BASE
-	printf("audio: this SoC has no main RAM to hold a clip\n");
-	return -1;
+    printf("audio: this SoC has no main RAM to hold a clip\n");
+    return -1;
 #else
-	const volatile uint32_t *img = (const volatile uint32_t *)MAIN_RAM_BASE;
-	if (img[0] != AUDIO_MAGIC) {
-		printf("audio: no clip in main RAM (run soc/build.py with --wav)\n");
-		return -1;
-	}
-	if (img[2] != AUDIO_RATE) {
-		printf("audio: clip in main RAM is at %lu Hz, not %d\n", (unsigned long)img[2], AUDIO_RATE);
-		return -1;
-	}
-	clip_n = img[1];
-	clip_pos = 0;
-	clip = (const volatile int16_t *)(img + AUDIO_HEADER_WORDS);
-	printf("audio: clip in main RAM, %lu samples (%lu ms)\n", (unsigned long)clip_n,
-	       (unsigned long)(clip_n * 1000u / AUDIO_RATE));
-	return 0;
+    const volatile uint32_t *img = (const volatile uint32_t *)MAIN_RAM_BASE;
+    if (img[0] != AUDIO_MAGIC) {
+        printf("audio: no clip in main RAM (run soc/build.py with --wav)\n");
+        return -1;
+    }
+    if (img[2] != AUDIO_RATE) {
+        printf("audio: clip in main RAM is at %lu Hz, not %d\n", (unsigned long)img[2], AUDIO_RATE);
+        return -1;
+    }
+    clip_n = img[1];
+    clip_pos = 0;
+    clip = (const volatile int16_t *)(img + AUDIO_HEADER_WORDS);
+    printf("audio: clip in main RAM, %lu samples (%lu ms)\n", (unsigned long)clip_n,
+           (unsigned long)(clip_n * 1000u / AUDIO_RATE));
+    return 0;
 #endif
 }
 
 int audio_read(int16_t *dst, int n)
 {
-	int got = 0;
-	while (got < n && clip_pos < clip_n)
-		dst[got++] = clip[clip_pos++];
-	return got;
+    int got = 0;
+    while (got < n && clip_pos < clip_n)
+        dst[got++] = clip[clip_pos++];
+    return got;
 }
 
 void audio_report(void)
@@ -70,56 +70,56 @@ static ua_parser_t ua;
 
 static void deliver(void *ctx, uint16_t seq, const int16_t *s, unsigned n)
 {
-	(void)ctx;
-	(void)seq;
-	if (n == 0) {
-		ended = 1;
-		return;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		if (q_count == QSIZE) {
-			q_lost++;
-			continue;
-		}
-		q[(q_head + q_count++) % QSIZE] = s[i];
-	}
+    (void)ctx;
+    (void)seq;
+    if (n == 0) {
+        ended = 1;
+        return;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (q_count == QSIZE) {
+            q_lost++;
+            continue;
+        }
+        q[(q_head + q_count++) % QSIZE] = s[i];
+    }
 }
 
 int audio_open(void)
 {
-	ua_init(&ua, deliver, 0);
-	q_head = q_count = q_lost = 0;
-	ended = 0;
-	printf("audio: waiting for a UART stream (16 kHz int16 frames: python soc/stream_wav.py)\n");
-	return 0;
+    ua_init(&ua, deliver, 0);
+    q_head = q_count = q_lost = 0;
+    ended = 0;
+    printf("audio: waiting for a UART stream (16 kHz int16 frames: python soc/stream_wav.py)\n");
+    return 0;
 }
 
 int audio_read(int16_t *dst, int n)
 {
-	int got = 0;
-	while (got < n) {
-		if (q_count) {
-			dst[got++] = q[q_head];
-			q_head = (q_head + 1) % QSIZE;
-			q_count--;
-			continue;
-		}
-		if (ended)
-			break;
-		while (!ended && q_count + QMARGIN <= QSIZE && q_count < (unsigned)(n - got))
-			ua_feed(&ua, (uint8_t)uart_read());   /* waits for the next byte */
-	}
-	return got;
+    int got = 0;
+    while (got < n) {
+        if (q_count) {
+            dst[got++] = q[q_head];
+            q_head = (q_head + 1) % QSIZE;
+            q_count--;
+            continue;
+        }
+        if (ended)
+            break;
+        while (!ended && q_count + QMARGIN <= QSIZE && q_count < (unsigned)(n - got))
+            ua_feed(&ua, (uint8_t)uart_read());   /* waits for the next byte */
+    }
+    return got;
 }
 
 void audio_report(void)
 {
-	ua_stats_t st;
-	ua_get_stats(&ua, &st);
-	printf("uart: %lu frames, %lu samples, %lu crc errors, %lu length errors, %lu sequence gaps, "
-	       "%lu skipped bytes, %u samples lost\n",
-	       (unsigned long)st.frames_ok, (unsigned long)st.samples, (unsigned long)st.crc_errors,
-	       (unsigned long)st.len_errors, (unsigned long)st.seq_gaps, (unsigned long)st.skipped_bytes, q_lost);
+    ua_stats_t st;
+    ua_get_stats(&ua, &st);
+    printf("uart: %lu frames, %lu samples, %lu crc errors, %lu length errors, %lu sequence gaps, "
+           "%lu skipped bytes, %u samples lost\n",
+           (unsigned long)st.frames_ok, (unsigned long)st.samples, (unsigned long)st.crc_errors,
+           (unsigned long)st.len_errors, (unsigned long)st.seq_gaps, (unsigned long)st.skipped_bytes, q_lost);
 }
 
 #elif AUDIO_SRC == AUDIO_SRC_I2S
@@ -127,28 +127,28 @@ void audio_report(void)
 int audio_open(void)
 {
 #ifndef CSR_I2S_BASE
-	printf("audio: this SoC has no I2S microphone input (build it for a board with one, or use --audio uart)\n");
-	return -1;
+    printf("audio: this SoC has no I2S microphone input (build it for a board with one, or use --audio uart)\n");
+    return -1;
 #else
-	/* left channel (INMP441 L/R pin low), 32-bit slots; the receiver feeds the front-end directly */
-	i2s_control_write(0);
-	i2s_control_write(1u | (1u << 3));
-	printf("audio: I2S microphone on, left channel, 32-bit slots, 16 kHz\n");
-	return 0;
+    /* left channel (INMP441 L/R pin low), 32-bit slots; the receiver feeds the front-end directly */
+    i2s_control_write(0);
+    i2s_control_write(1u | (1u << 3));
+    printf("audio: I2S microphone on, left channel, 32-bit slots, 16 kHz\n");
+    return 0;
 #endif
 }
 
 int audio_read(int16_t *dst, int n)
 {
-	(void)dst;
-	(void)n;
-	return 0;
+    (void)dst;
+    (void)n;
+    return 0;
 }
 
 void audio_report(void)
 {
 #ifdef CSR_I2S_BASE
-	printf("i2s: %lu samples, %lu dropped\n", (unsigned long)i2s_count_read(), (unsigned long)i2s_dropped_read());
+    printf("i2s: %lu samples, %lu dropped\n", (unsigned long)i2s_count_read(), (unsigned long)i2s_dropped_read());
 #endif
 }
 

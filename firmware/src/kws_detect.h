@@ -14,10 +14,10 @@
 #include "soc_format.h"      /* KWS_MAX_CLASSES, KWS_MAX_WINDOW (soc/c_headers.py) */
 
 typedef struct {
-	int n_classes, window, threshold, refractory, first_keyword;
-	int filled, pos, since_last, last;
-	int32_t sum[KWS_MAX_CLASSES];
-	uint8_t hist[KWS_MAX_WINDOW][KWS_MAX_CLASSES];
+    int n_classes, window, threshold, refractory, first_keyword;
+    int filled, pos, since_last, last;
+    int32_t sum[KWS_MAX_CLASSES];
+    uint8_t hist[KWS_MAX_WINDOW][KWS_MAX_CLASSES];
 } kws_detector_t;
 
 /* threshold: smoothed probability (0..255) needed; refractory: hops after a detection during which

@@ -7,7 +7,7 @@ int app_main(void);
 
 int main(void)
 {
-	platform_init();
-	printf("\nKWS SoC firmware (" __DATE__ " " __TIME__ ")\n");
-	platform_exit(app_main());
+    platform_init();
+    printf("\nKWS SoC firmware (" __DATE__ " " __TIME__ ")\n");
+    platform_exit(app_main());
 }

@@ -19,28 +19,28 @@
 typedef void (*ua_deliver_fn)(void *ctx, uint16_t seq, const int16_t *samples, unsigned n);
 
 typedef struct {
-	uint32_t frames_ok;      /* good frames delivered (end-of-stream frames included) */
-	uint32_t samples;        /* samples delivered */
-	uint32_t crc_errors;     /* candidate frames (both sync bytes seen) with a bad CRC: bit flips, truncation */
-	uint32_t len_errors;     /* candidate frames with n > UA_MAX_SAMPLES */
-	uint32_t skipped_bytes;  /* bytes discarded while looking for sync */
-	uint32_t seq_gaps;       /* frames missing according to the sequence numbers */
-	uint32_t short_frames;   /* a good frame started inside a failed candidate (a truncated
-	                          * frame; back-to-back truncated frames count once) */
+    uint32_t frames_ok;      /* good frames delivered (end-of-stream frames included) */
+    uint32_t samples;        /* samples delivered */
+    uint32_t crc_errors;     /* candidate frames (both sync bytes seen) with a bad CRC: bit flips, truncation */
+    uint32_t len_errors;     /* candidate frames with n > UA_MAX_SAMPLES */
+    uint32_t skipped_bytes;  /* bytes discarded while looking for sync */
+    uint32_t seq_gaps;       /* frames missing according to the sequence numbers */
+    uint32_t short_frames;   /* a good frame started inside a failed candidate (a truncated
+                              * frame; back-to-back truncated frames count once) */
 } ua_stats_t;
 
 typedef struct {
-	uint8_t buf[UA_MAX_FRAME_BYTES];
-	unsigned pos;            /* bytes of the current candidate frame in buf */
-	unsigned need;           /* total bytes of the current candidate (0 until n is known) */
-	int have_seq;
-	uint16_t next_seq;
-	unsigned rescan_left;    /* bytes of a failed candidate still being rescanned */
-	int cand_in_rescan;      /* the current candidate started inside a failed one */
-	ua_deliver_fn deliver;
-	void *ctx;
-	int16_t samples[UA_MAX_SAMPLES];
-	ua_stats_t stats;
+    uint8_t buf[UA_MAX_FRAME_BYTES];
+    unsigned pos;            /* bytes of the current candidate frame in buf */
+    unsigned need;           /* total bytes of the current candidate (0 until n is known) */
+    int have_seq;
+    uint16_t next_seq;
+    unsigned rescan_left;    /* bytes of a failed candidate still being rescanned */
+    int cand_in_rescan;      /* the current candidate started inside a failed one */
+    ua_deliver_fn deliver;
+    void *ctx;
+    int16_t samples[UA_MAX_SAMPLES];
+    ua_stats_t stats;
 } ua_parser_t;
 
 void ua_init(ua_parser_t *p, ua_deliver_fn deliver, void *ctx);
