@@ -6,7 +6,7 @@ Negative signed constants. LiteX's Verilog backend prints ``Constant(-32768, (16
 when the front-end core gave 0x7f everywhere in the SoC while Migen's backend, used by its unit tests,
 was bit-exact). Migen's own backend prints ``16'sd32768`` (two's complement bits, signed literal),
 which keeps the expression signed; we make LiteX print constants the same way.
-tests/test_litex_fixes.py checks the generated text and the simulated behaviour.
+tests/test_soc_litex_fixes.py checks the generated text and the simulated behaviour.
 """
 from litex.gen.fhdl import expression as _expression
 from litex.gen.fhdl import verilog as _verilog

@@ -13,17 +13,13 @@ arrives.  The firmware side is firmware/src/uart_audio.c + audio_src.c; soc/buil
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from soc import uart_audio_proto as P  # noqa: E402
+# The repo is installed (editable) in the venv by scripts/setup.sh: no sys.path edits needed.
+from kws.cli import ArgumentParser, UserError, input_file, int_range, nonneg_float, run_main
+from soc import uart_audio_proto as P
 
 
 def send_clip(write, samples, n: int = P.MAX_SAMPLES, seq0: int = 0, pace: bool = False, end: bool = True,
@@ -48,50 +44,48 @@ def send_clip(write, samples, n: int = P.MAX_SAMPLES, seq0: int = 0, pace: bool 
     return sent, frames
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description="Stream a WAV file to the KWS SoC over the UART.")
-    ap.add_argument("wav")
+def parse_args(argv=None):
+    ap = ArgumentParser(description="Stream a WAV file to the KWS SoC over the UART and print what the board says.")
+    ap.add_argument("wav", type=input_file, help="the clip (any rate/channels: mixed to mono, resampled to 16 kHz)")
     ap.add_argument("--port", required=True, help="serial port, e.g. /dev/ttyUSB1 (the Arty's second FTDI port)")
-    ap.add_argument("--baud", type=int, default=P.DEFAULT_BAUD, help="must match the firmware's UART")
-    ap.add_argument("--samples-per-frame", type=int, default=P.MAX_SAMPLES)
+    ap.add_argument("--baud", type=int_range(9600, 12_000_000), default=P.DEFAULT_BAUD,
+                    help="must match the firmware's UART")
+    ap.add_argument("--samples-per-frame", type=int_range(1, P.MAX_SAMPLES), default=P.MAX_SAMPLES)
     ap.add_argument("--no-pace", action="store_true", help="send as fast as the line allows")
-    ap.add_argument("--loop", type=int, default=1, help="send the clip N times")
-    ap.add_argument("--tail", type=float, default=2.0, help="seconds to keep printing the board's output at the end")
-    a = ap.parse_args(argv)
+    ap.add_argument("--loop", type=int_range(1, 100_000), default=1, help="send the clip N times")
+    ap.add_argument("--tail", type=nonneg_float, default=2.0,
+                    help="seconds to keep printing the board's output at the end")
+    ap.add_argument("--verbose", action="store_true", help="tracebacks on unexpected errors")
+    return ap.parse_args(argv)
 
-    from frontend import AudioError
+
+def stream(a):
     from frontend.wav import read_wav
-    try:
-        x, note = read_wav(a.wav)
-    except AudioError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    x, note = read_wav(a.wav)          # AudioError is a UserError: one line
     if note:
         print(note)
     n = a.samples_per_frame
-    if not 1 <= n <= P.MAX_SAMPLES:
-        print(f"error: --samples-per-frame must be 1..{P.MAX_SAMPLES}", file=sys.stderr)
-        return 2
     need = P.required_baud(n)
     print(f"{a.wav}: {len(x) / P.FS:.2f} s, {len(x)} samples; frames of {n} samples need {need:,.0f} baud "
           f"(8N1) for 16 kHz real time; line {a.baud:,} baud = {a.baud / need:.2f}x margin")
     if a.baud < need:
-        print(f"error: {a.baud} baud cannot sustain 16 kHz; use >= {need:,.0f}", file=sys.stderr)
-        return 2
-
+        raise UserError(f"{a.baud} baud cannot sustain 16 kHz with {n}-sample frames; use --baud >= {need:,.0f}")
     try:
         import serial
         ser = serial.serial_for_url(a.port, a.baud, timeout=0.05)  # also loop:// for tests
     except Exception as e:  # noqa: BLE001 (pyserial raises SerialException/OSError/ValueError)
-        print(f"error: cannot open {a.port}: {e}", file=sys.stderr)
-        return 2
+        raise UserError(f"cannot open {a.port}: {e}")
 
     stop = threading.Event()
 
     def reader():
         buf = b""
         while not stop.is_set():
-            chunk = ser.read(256)
+            try:
+                chunk = ser.read(256)
+            except Exception as e:  # noqa: BLE001 - the board went away mid-stream
+                print(f"board: serial port closed ({type(e).__name__})", flush=True)
+                return
             if chunk:
                 buf += chunk
                 *lines, buf = buf.split(b"\n")
@@ -111,13 +105,16 @@ def main(argv=None):
         print(f"sent {sent} samples ({sent / P.FS:.2f} s of audio) in {el:.2f} s, {frames} frames "
               "(the last: end of stream)")
         time.sleep(a.tail)
-    except KeyboardInterrupt:
-        print("interrupted")
     finally:
         stop.set()
         t.join(1)
         ser.close()
     return 0
+
+
+def main(argv=None):
+    a = parse_args(argv)
+    return run_main(stream, a)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """UART audio framing, defined once (Python side); firmware/src/uart_audio.h mirrors the constants and
-tests/test_uart_audio.py asserts they are equal.
+tests/test_soc_uart_audio.py asserts they are equal.
 
 Frame (little-endian):
     0xA5 0x5A | seq u16 | n u8 (0..MAX_SAMPLES) | n x int16 samples | crc u16

@@ -4,7 +4,7 @@
  * class, a refractory time after each detection, and re-arming: the keyword just reported is not
  * reported again until its smoothed probability has fallen below the threshold (one report per
  * occurrence, however long the word stays in the model's window). Portable C99: runs on the SoC and natively
- * (tests/test_kws_detect.py checks it against a Python reference).
+ * (tests/test_firmware_kws_detect.py checks it against a Python reference).
  * Probabilities are the softmax's int8 outputs shifted to 0..255 (p = v + 128, scale 1/256).
  */
 #ifndef KWS_DETECT_H

@@ -7,6 +7,7 @@ import re
 import shutil
 import struct
 import subprocess
+import sys
 
 import pytest
 
@@ -233,3 +234,23 @@ def test_stream_wav_bytes_parse_back(lib, tmp_path, monkeypatch, capsys):
     assert [s for _, f in p.frames for s in f] == x.tolist()
     assert p.frames[-1][1] == [] and all(f for _, f in p.frames[:-1])     # ends with the end-of-stream frame
     assert p.stats.seq_gaps == 0 and p.stats.crc_errors == 0
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--loop", "-3"], "--loop"), (["--loop", "0"], "--loop"), (["--samples-per-frame", "65"], "--samples-per-frame"),
+    (["--baud", "0"], "--baud"), (["--tail", "-1"], "--tail"), (["--baud", "115200"], "cannot sustain 16 kHz"),
+])
+def test_stream_wav_bad_options_are_one_line(args, needle):
+    clip = ROOT / "models" / "clips" / "04_yes.wav"
+    r = subprocess.run([sys.executable, str(ROOT / "soc" / "stream_wav.py"), str(clip), "--port", "loop://", *args],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2, r.stdout + r.stderr
+    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], r.stderr
+
+
+@pytest.mark.parametrize("wav", ["missing.wav", "models"])
+def test_stream_wav_bad_clip_is_one_line(wav):
+    r = subprocess.run([sys.executable, str(ROOT / "soc" / "stream_wav.py"), wav, "--port", "loop://"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and r.stderr.startswith("error: "), r.stderr
