@@ -53,7 +53,11 @@ def _repo_modules():
     files = set()
     flow_dir = Path(__file__).resolve().parent
     for mod in list(sys.modules.values()):
-        f = getattr(mod, "__file__", None)
+        # vars(): LiteX's compat shims print a deprecation notice on any attribute access.
+        try:
+            f = vars(mod).get("__file__")
+        except TypeError:
+            f = None
         if not f:
             continue
         p = Path(f).resolve()
