@@ -138,3 +138,50 @@ def test_memory_map_doc_is_current(sim_built):
     assert "| accel | 0x" in generated and "| frontend_mem | 0x" in generated and "| 3 | accel |" in generated
     assert (ROOT / "docs" / "memory-map.md").read_text() == generated, \
         "docs/memory-map.md is stale: cp build/sim/memory-map.md docs/memory-map.md"
+
+
+def _vsim_pids(gateware_dir):
+    """Pids of Vsim processes running in (a directory under) gateware_dir."""
+    pids = []
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            exe, cwd = os.readlink(p / "exe"), os.readlink(p / "cwd")
+        except OSError:
+            continue
+        if exe.endswith("/Vsim") and cwd.startswith(str(gateware_dir)):
+            pids.append(int(p.name))
+    return pids
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_signal_during_sim_leaves_no_simulator(sim_built, sig):
+    """Ctrl-C (SIGINT) or SIGTERM to the build while Verilator runs: the build reports it in one line
+    and the simulator (in its own session, so the terminal's Ctrl-C never reaches it) is gone."""
+    import signal
+    import time
+    gw = sim_built / "gateware"
+    assert not _vsim_pids(gw), "a simulator from an earlier run is still alive"
+    p = subprocess.Popen(BUILD + ["--board", "sim", "--selftest-mode", "hang", "--timeout", "300"], cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        t0 = time.time()
+        for line in p.stdout:                     # wait until the simulation is really running
+            if "sim: running" in line:
+                break
+        while not _vsim_pids(gw) and time.time() - t0 < 120:
+            time.sleep(0.2)
+        assert _vsim_pids(gw), "the simulator never started"
+        time.sleep(1.0)
+        p.send_signal(getattr(signal, sig))
+        _, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == (143 if sig == "SIGTERM" else 130), err
+    assert err.strip() in ("error: terminated", "error: interrupted"), err
+    deadline = time.time() + 10
+    while _vsim_pids(gw) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not _vsim_pids(gw), "the simulator outlived the build"
