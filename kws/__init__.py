@@ -1,2 +1,8 @@
-"""Project-wide pieces that every package shares (kept free of project imports, so nothing cycles):
-kws.cli (one error path and argument types for every command line)."""
+"""The project's own commands and the pieces every package shares.
+
+kws.cli       the one error path and the argument types of every command line (imports nothing from the
+              project, so any package can use it without an import cycle)
+kws.pipeline  the SoC's per-hop KWS loop on the host: front-end mode from the model, the ring of 49
+              frames, the golden int8 model, the firmware's own detector (kws_detect.c, compiled natively)
+kws.listen    `python -m kws listen CLIP.wav ...`: detections exactly as the SoC demo prints them
+"""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from kws import pipeline as P
 from soc.audio import AUDIO_SOURCES  # noqa: F401  (re-exported for the firmware phase)
 from soc.c_headers import DETECT_MAX_WINDOW as KWS_MAX_WINDOW
 from soc.flow import ROOT, BuildError
@@ -27,7 +28,9 @@ APP_OPTIONS = {
 APP_SPECIFIC = set().union(*APP_OPTIONS.values())
 SIM_ONLY = {"timeout", "no_run", "jobs"}
 FPGA_ONLY = {"variant", "toolchain", "build", "load"}
-DETECTOR_DEFAULTS = {"threshold": 0.7, "smooth_hops": 25, "refractory": 1.0}
+# The detector's defaults are kws.pipeline's, which `python -m kws listen` uses too.
+DETECTOR_DEFAULTS = {"threshold": P.DEFAULT_THRESHOLD, "smooth_hops": P.DEFAULT_SMOOTH_HOPS,
+                     "refractory": P.DEFAULT_REFRACTORY}
 
 
 def flag(dest: str) -> str:

@@ -1,0 +1,88 @@
+"""training/streaming.py: a tiny stream end to end (deterministic), and FA / FRR counting on a hand-built case."""
+import json
+
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT
+
+TINY = dict(hours=30 / 3600, seed=5, engines=("espeak", "flite"), kw_gap_s=(2.0, 4.0))
+
+
+@pytest.fixture()
+def S(monkeypatch, tmp_path):
+    from training import engines
+    from training import streaming
+    if not engines.get("espeak").available()[0]:
+        pytest.fail("espeak-ng is not installed: run scripts/setup.sh")
+    monkeypatch.setattr(streaming, "CACHE", tmp_path / "cache")
+    return streaming
+
+
+def test_tiny_stream_is_deterministic_and_cached(S):
+    cfg = S.StreamConfig(**TINY)
+    a = S.generate(cfg, cache=False, progress=False)
+    b = S.generate(cfg, cache=True, progress=False)
+    c = S.generate(cfg, cache=True, progress=False)              # from .cache/streaming/<key>.npz
+    assert (S.CACHE / f"{b.key}.npz").exists() and a.key == b.key == c.key
+    assert a.samples.dtype == np.int16 and len(a.samples) == 30 * 16000
+    for s in (b, c):
+        assert np.array_equal(a.samples, s.samples) and a.truth == s.truth and a.timeline == s.timeline
+    assert len(a.truth) >= 3 and a.events["keyword"] == len(a.truth)
+    held = S.held_out_voices(TINY["engines"])
+    for k in a.truth:
+        assert k["label"] in S.KEYWORDS and 0 < k["start"] < k["end"] <= 30
+        assert k["voice"] in held[k["engine"]]                  # held-out voices only
+    other = S.generate(S.StreamConfig(**dict(TINY, seed=6)), cache=False, progress=False)
+    assert not np.array_equal(other.samples, a.samples)
+    assert not any(w.lower() in S.KEYWORDS for w in S.sentence_words())
+
+
+def test_tiny_stream_end_to_end(S, tmp_path):
+    cfg = S.StreamConfig(**TINY)
+    rep = S.evaluate(ROOT / "models" / "dscnn_int8.tflite", cfg, tmp_path / "out", [0.5, 0.7, 0.9], jobs=1,
+                     progress=False, log=lambda m: None)
+    saved = json.loads((tmp_path / "out" / "streaming.json").read_text())
+    assert (tmp_path / "out" / "det.png").stat().st_size > 1000
+    assert saved["stream"]["keywords"] == rep["stream"]["keywords"] >= 3
+    assert saved["timings"]["inferences"] == 1 + (30 * 16000 - 480) // 320
+    for r in saved["sweep"]:
+        assert r["hits"] + r["false_rejects"] == r["keywords"]
+        assert r["fa_per_hour"] == pytest.approx(r["false_accepts"] * 120)
+        assert r["detections"] == r["hits"] + r["false_accepts"] + r["duplicates"]
+    # the softmax outputs are cached per (stream, model): a second sweep does not run the model
+    rep2 = S.evaluate(ROOT / "models" / "dscnn_int8.tflite", cfg, tmp_path / "out2", [0.7], jobs=1, progress=False,
+                      log=lambda m: None)
+    assert rep2["timings"].get("cached") and rep2["sweep"][0] == saved["sweep"][1]
+
+
+def test_score_on_a_hand_built_case():
+    from training.streaming import operating_point, score
+    truth = [dict(label="yes", end=10.0), dict(label="no", end=30.0), dict(label="up", end=50.0),
+             dict(label="go", end=70.0)]
+    dets = [("yes", 200, 10_400),      # hit (0.4 s after the end)
+            ("yes", 190, 11_200),      # same occurrence again: duplicate, not a false accept
+            ("no", 180, 29_900),       # before "no" ended: false accept ...
+            ("up", 180, 31_600),       # 1.6 s after "no" ended, wrong label: false accept
+            ("up", 185, 51_500),       # hit at the window's end (end + 1.5 s)
+            ("down", 181, 70_500),     # wrong label in "go"'s window: false accept, and "go" is missed
+            ("left", 179, 90_000)]     # nothing near: false accept
+    r = score(dets, truth, seconds=1800.0)
+    assert (r["keywords"], r["hits"], r["false_rejects"], r["false_accepts"], r["duplicates"]) == (4, 2, 2, 4, 1)
+    assert r["frr"] == 0.5 and r["fa_per_hour"] == 8.0
+    assert [d[2] for d in r["fa_detections"]] == [29_900, 31_600, 70_500, 90_000]
+    assert score([], truth, 3600.0)["frr"] == 1.0
+    rows = [dict(threshold=0.5, frr=0.05, fa_per_hour=4.0), dict(threshold=0.6, frr=0.08, fa_per_hour=2.0),
+            dict(threshold=0.7, frr=0.08, fa_per_hour=1.0), dict(threshold=0.8, frr=0.2, fa_per_hour=0.0)]
+    assert operating_point(rows, 2.0)["threshold"] == 0.7
+    assert operating_point(rows, -1) is None
+
+
+@pytest.mark.parametrize("args,msg", [(["--hours", "0"], "out of range"), (["--thresholds", "0.9:0.3:0.1"], "LO"),
+                                      (["--smooth-hops", "40"], "out of range"), (["--model", "nope.tflite"], "no such")])
+def test_bad_arguments_are_one_error_line(capsys, args, msg):
+    from training.streaming import main
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert e.value.code == 2 and len(err) == 1 and err[0].startswith("error:") and msg in err[0]

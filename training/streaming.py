@@ -1,0 +1,565 @@
+"""Streaming evaluation as the product runs: a long generated stream, the SoC's per-hop pipeline, FA/h and FRR.
+
+    python -m training.streaming --model models/dscnn_int8.tflite --hours 1 --out reports/streaming
+
+**The stream** (:func:`generate`, deterministic from ``--seed``, cached in ``.cache/streaming/``): a
+background bed of noise (white, pink, brown, mains hum, babble of other synthesized sentences, or near
+silence; a new kind and level every 20-90 s) under a timeline of events:
+
+* keywords, the next one 8-16 s (``kw_gap_s``) after the previous one's end plus the event then
+  running (one every ~15 s), each one of the ten keywords said by
+  a take (engine, voice, rate, pitch) of the corpus's *held-out* voices only (``test`` split of every
+  engine + the ``test_engine`` engines, :func:`training.engines.corpus.make_splits` with the training
+  corpus's seed), every clip used once before any is reused;
+* sentences of 4-9 non-keyword words (the training corpus's unknown words, near-misses such as "know",
+  "top", "goat" included, and everyday function words; no keyword) said by the same held-out voices of
+  every engine, each sentence synthesized as one phrase (the engine's own prosody);
+* pauses (0.5-4 s of the bed alone) and noise bursts (0.5-3 s, 5-25 dB over the bed).
+
+Each speech event goes through :func:`training.augment.augment` (room reverb, microphone high-pass and
+tilt, pitch, telephone band / 8 kHz, clipping; no time shift or speed change, so its timing is known),
+then is placed 10-35 dB (RMS) over the bed, peak at most -1 dBFS. The truth is every keyword's label and
+the start and end of its (dry) audio in the stream.
+
+**The pipeline** is :mod:`kws.pipeline`: golden front-end, ring started with silence, one golden int8
+inference per 20 ms hop (batched, over ``--jobs`` processes), TFLM's int8 softmax, and the firmware's
+detector (firmware/src/kws_detect.c compiled natively) with the SoC's settings; the softmax outputs are
+cached per (stream, model), so a threshold sweep runs the detector only.
+
+**Metrics** (:func:`score`): a detection is *correct* when a keyword of the same label ended at most
+``post_s`` (1.5 s) before it (detection time in [end, end + 1.5 s]); the first correct detection of an
+occurrence is its hit, later ones in the same window are *duplicates* (reported, not counted as false
+accepts); every other detection (wrong label, or no keyword ending in the 1.5 s before it) is a *false
+accept*. FA/h = false accepts / stream hours; FRR = occurrences with no hit / occurrences. The operating
+point is the threshold with the lowest FRR among those with FA/h <= ``--max-fa-per-hour`` (2; ties: the
+fewest FA/h, then the highest threshold), at the given smoothing and refractory time.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from training.labels import KEYWORDS
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / ".cache" / "streaming"
+VERSION = 1
+from frontend.format import SAMPLE_RATE as SR  # noqa: E402  (one definition)
+
+# Everyday words for the sentences (none is a keyword: "on", "off", "up", "go", "no", "down" are left out).
+FUNCTION_WORDS = ("the", "a", "to", "and", "we", "it", "is", "was", "they", "with", "for", "this", "that",
+                  "have", "will", "can", "be", "my", "your", "what", "where", "when", "very", "more", "some",
+                  "there", "here", "I", "you", "he", "she", "but", "so", "if", "then", "from", "at", "by",
+                  "all", "just", "like", "about", "time", "day", "home", "car", "book", "friend", "door",
+                  "phone", "week", "year", "good", "new", "old", "little", "big", "long", "make", "take",
+                  "see", "come", "want", "look", "use", "find", "give", "tell", "work", "call", "try", "ask",
+                  "need", "feel", "put", "keep", "let", "think", "say", "town", "near", "after", "before")
+
+# augment.augment for speech events: timing kept (no shift / speed / tempo); noise comes from the bed.
+EVENT_AUGMENT = dict(p_speed=0.0, p_tempo=0.0, p_shift=0.0, p_pitch=0.15, p_reverb=0.4, p_mic=0.6, p_noise=0.0,
+                     p_phone=0.05, p_8k=0.05, p_clip=0.02)
+BED_KINDS = ("white", "pink", "brown", "hum", "babble", "quiet")
+BURST_KINDS = ("white", "pink", "brown", "hum", "babble")
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamConfig:
+    hours: float = 1.0
+    seed: int = 1
+    engines: tuple | None = None            # None: every available engine
+    kw_gap_s: tuple = (8.0, 16.0)           # from one keyword's end to the next one's start (~15 s apart)
+    sentences_per_hour: int = 200           # distinct sentences synthesized (each placed ~3x, augmented anew)
+    kw_clips_per_hour: int = 260            # distinct keyword clips (26 takes x 10 keywords)
+    bed_dbfs: tuple = (-70.0, -45.0)        # background RMS
+    speech_over_bed_db: tuple = (10.0, 35.0)
+    burst_over_bed_db: tuple = (5.0, 25.0)
+
+    def key(self, plans=()) -> str:
+        """Cache key of the stream: VERSION (bump it when the generation changes), the config and the
+        keys of every synthesized clip of ``plans`` (which follow the voices drawn from the corpus's
+        splits, the words, the engines' versions and their code)."""
+        from training.engines import corpus
+        clips = [corpus.clip_key(t.engine, t.voice, t.rate, t.pitch, w) for plan in plans for t in plan for w in t.words]
+        s = json.dumps([VERSION, dataclasses.asdict(self), clips], sort_keys=True)
+        return hashlib.sha256(s.encode()).hexdigest()[:16]
+
+
+@dataclasses.dataclass
+class Stream:
+    samples: np.ndarray                     # int16, 16 kHz
+    truth: list                             # [{label, start, end, engine, voice}] (s)
+    events: dict                            # counts per event kind
+    timeline: list                          # [[kind, start s, end s, what]] of every event and bed segment
+    config: StreamConfig
+    key: str = ""                           # cache key (StreamConfig.key of its synthesis plans)
+
+    @property
+    def seconds(self) -> float:
+        return len(self.samples) / SR
+
+
+def _rng(seed, *tags):
+    return np.random.default_rng([int(seed)] + [zlib.crc32(str(t).encode()) for t in tags])
+
+
+def held_out_voices(engines=None) -> dict:
+    """{engine: [voices]} of the corpus's test split and held-out engines (never used in training)."""
+    from training import synth
+    from training.engines import corpus
+    cfg = synth.SynthConfig()
+    names = [e for e in (engines or cfg.engines)]
+    splits = corpus.make_splits(cfg.seed, names, cfg.held_out_engines)
+    out = {}
+    for s in ("test", "test_engine"):
+        for eng, vs in splits[s].items():
+            out.setdefault(eng, []).extend(vs)
+    seen = {(e, v) for s in ("train", "val") for e, vs in splits[s].items() for v in vs}
+    assert not any((e, v) in seen for e, vs in out.items() for v in vs), "a held-out voice is in train/val"
+    return out
+
+
+def sentence_words() -> list[str]:
+    from training.synth import UNKNOWN_WORDS
+    words = [w for w in dict.fromkeys(list(UNKNOWN_WORDS) + list(FUNCTION_WORDS)) if " " not in w]
+    return [w for w in words if w.lower() not in KEYWORDS]
+
+
+def _plans(cfg: StreamConfig, voices: dict):
+    """(keyword takes, sentence takes): the synthesis plan (corpus.Take, cached by corpus.synthesize)."""
+    from training.engines import corpus
+    engines = sorted(voices)
+    per_engine_kw = max(1, math.ceil(cfg.kw_clips_per_hour * cfg.hours / len(KEYWORDS) / len(engines)))
+    kw = corpus.draw_plan(KEYWORDS, voices, per_engine_kw, cfg.seed)
+    words = sentence_words()
+    per_take = 5
+    n_sent = max(1, math.ceil(cfg.sentences_per_hour * cfg.hours / per_take / len(engines)))
+    sent = []
+    for t in corpus.draw_plan(("",), voices, n_sent, cfg.seed + 7919):
+        rng = _rng(cfg.seed, "sentences", len(sent))
+        texts = []
+        for _ in range(per_take):
+            n = int(rng.integers(4, 10))
+            texts.append(" ".join(words[int(i)] for i in rng.choice(len(words), n, replace=False)))
+        sent.append(dataclasses.replace(t, words=tuple(texts)))
+    return kw, sent
+
+
+def _fade(x, n=320):
+    n = min(n, len(x) // 2)
+    if n:
+        r = np.linspace(0, 1, n)
+        x[:n] *= r
+        x[-n:] *= r[::-1]
+    return x
+
+
+def _noise(A, kind, m, rng, clips):
+    """augment.make_noise, babble made in 3 s blocks of 3-5 talkers (dense, like a room of people)."""
+    if kind != "babble":
+        return A.make_noise(kind, m, rng, clips)
+    blk = 3 * SR
+    return np.concatenate([A.babble(blk, rng, clips, talkers=int(rng.integers(3, 6)))
+                           for _ in range(-(-m // blk))])[:m]
+
+
+def _rms(x):
+    return float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) if len(x) else 0.0
+
+
+def generate(cfg: StreamConfig = StreamConfig(), cache=True, progress=True) -> Stream:
+    """The stream of ``cfg`` (synthesized clips come from the engines' clip cache; the stream from
+    .cache/streaming/<key>.npz)."""
+    from training import augment as A
+    from training.engines import corpus
+    from training import engines as E
+    usable = [e for e in (cfg.engines or E.ENGINES) if E.get(e).available()[0]]
+    if not usable:
+        raise RuntimeError("no speech engine is available: " + "; ".join(E.notes()))
+    voices = held_out_voices(usable)
+    kw_plan, sent_plan = _plans(cfg, voices)
+    key = cfg.key((kw_plan, sent_plan))
+    path = CACHE / f"{key}.npz"
+    if cache and path.exists():
+        z = np.load(path, allow_pickle=False)
+        meta = json.loads(str(z["meta"]))
+        return Stream(z["samples"], meta["truth"], meta["events"], meta["timeline"], cfg, key)
+    kw_clips, kw_meta = corpus.synthesize(kw_plan, progress=progress)
+    sents, sent_meta = corpus.synthesize(sent_plan, progress=progress)
+    if not kw_clips or not sents:
+        raise RuntimeError("the engines produced no keyword or no sentence clip")
+    n = int(round(cfg.hours * 3600 * SR))
+    rng = _rng(cfg.seed, "timeline")
+    y = np.zeros(n)
+    # --- background bed: a new kind and level every 20-90 s, 50 ms cross-fades
+    bed_level = np.zeros(n)
+    timeline = []
+    t = 0
+    while t < n:
+        seg = min(n - t, int(rng.uniform(20, 90) * SR))
+        kind = str(rng.choice(BED_KINDS))
+        db = float(rng.uniform(*cfg.bed_dbfs)) if kind != "quiet" else float(rng.uniform(-95, -80))
+        lo, hi = max(0, t - 800), min(n, t + seg + 800)
+        noise = _noise(A, "white" if kind == "quiet" else kind, hi - lo, rng, sents)
+        y[lo:hi] += _fade(noise / max(_rms(noise), 1e-12) * 10 ** (db / 20), 800)
+        bed_level[t:t + seg] = db
+        timeline.append(["bed", round(t / SR, 3), round((t + seg) / SR, 3), f"{kind} {db:.0f} dBFS"])
+        t += seg
+    # --- events
+    order = rng.permutation(len(kw_clips))
+    kw_i, truth, counts = 0, [], dict(keyword=0, sentence=0, pause=0, burst=0)
+    pad = int(0.25 * SR)
+    t = int(rng.uniform(1, 3) * SR)
+    next_kw = t + int(rng.uniform(*cfg.kw_gap_s) * SR)
+
+    def place(clip, start, what, text):
+        x = np.concatenate([np.zeros(pad), clip.astype(np.float64) / 32768, np.zeros(pad)])
+        x = A.augment(x, rng, sents, EVENT_AUGMENT)
+        dry = x[pad:pad + len(clip)]
+        ref = _rms(dry)
+        if ref <= 0:
+            return
+        db = bed_level[min(start, n - 1)] + rng.uniform(*cfg.speech_over_bed_db)
+        g = 10 ** (db / 20) / ref
+        g = min(g, 10 ** (-1 / 20) / max(np.max(np.abs(x)), 1e-12))
+        a = start - pad
+        seg = x[max(0, -a):min(len(x), n - a)] * g
+        y[max(0, a):max(0, a) + len(seg)] += seg
+        counts[what] += 1
+        timeline.append([what, round(start / SR, 3), round((start + len(clip)) / SR, 3), text])
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=int(cfg.hours * 3600), desc="stream", unit="s", leave=False)
+    while t < n - 3 * SR:
+        t_prev = t
+        if t >= next_kw:
+            t += int(rng.uniform(0.4, 1.0) * SR)
+            i = int(order[kw_i % len(order)])
+            kw_i += 1
+            clip = kw_clips[i]
+            if t + len(clip) >= n - SR:
+                break
+            place(clip, t, "keyword", f"{kw_meta[i]['word']} ({kw_meta[i]['engine']}:{kw_meta[i]['voice']})")
+            m = kw_meta[i]
+            truth.append(dict(label=m["word"], start=round(t / SR, 4), end=round((t + len(clip)) / SR, 4),
+                              engine=m["engine"], voice=m["voice"]))
+            t += len(clip) + int(rng.uniform(0.5, 1.5) * SR)
+            next_kw = t + int(rng.uniform(*cfg.kw_gap_s) * SR)
+        else:
+            u = rng.random()
+            if u < 0.6:
+                j = int(rng.integers(len(sents)))
+                clip = sents[j]
+                if t + len(clip) < n - SR:
+                    place(clip, t, "sentence", f"{sent_meta[j]['word']} ({sent_meta[j]['engine']}:{sent_meta[j]['voice']})")
+                t += len(clip) + int(rng.uniform(0.2, 1.0) * SR)
+            elif u < 0.85:
+                t += int(rng.uniform(0.5, 4.0) * SR)
+                counts["pause"] += 1
+            else:
+                m = int(rng.uniform(0.5, 3.0) * SR)
+                m = min(m, n - t)
+                kind = str(rng.choice(BURST_KINDS))
+                b = _noise(A, kind, m, rng, sents)
+                db = bed_level[t] + rng.uniform(*cfg.burst_over_bed_db)
+                y[t:t + m] += _fade(b / max(_rms(b), 1e-12) * 10 ** (db / 20))
+                counts["burst"] += 1
+                timeline.append(["burst", round(t / SR, 3), round((t + m) / SR, 3), kind])
+                t += m + int(rng.uniform(0.2, 1.0) * SR)
+        if bar:
+            bar.update((min(t, n) - t_prev) // SR)
+    if bar:
+        bar.close()
+    samples = np.clip(np.round(y * 32768), -32768, 32767).astype(np.int16)
+    stream = Stream(samples, truth, counts, timeline, cfg, key)
+    if cache:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        tmp = CACHE / f"{key}.tmp.npz"
+        np.savez(tmp, samples=samples, meta=json.dumps(dict(truth=truth, events=counts, timeline=timeline,
+                                                            config=dataclasses.asdict(cfg))))
+        tmp.replace(path)
+    return stream
+
+
+# ---- the pipeline over the stream ---------------------------------------------------------------------
+
+_WORK: dict = {}
+
+
+def _worker_init():
+    import signal
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)     # the pool ends its workers with SIGTERM
+    signal.signal(signal.SIGINT, signal.SIG_IGN)      # Ctrl-C is the parent's to handle
+
+
+def _infer_chunk(bounds):
+    from kws import pipeline as P
+    a, b = bounds
+    return P.infer(_WORK["model"], _WORK["feats"], _WORK["frames"][a:b])
+
+
+def softmax_outputs(model, samples, jobs: int = 2, progress=True, cache_key=None) -> tuple[np.ndarray, np.ndarray, dict]:
+    """(t_ms, int8 softmax outputs, timings) of the SoC pipeline on ``samples``; cached per (stream, model)."""
+    from kws import pipeline as P
+    timings = {}
+    frames, t_ms = P.inference_times(len(samples))
+    path = None
+    if cache_key:
+        mh = hashlib.sha256(Path(model.path).read_bytes()).hexdigest()[:16]
+        path = CACHE / f"{cache_key}-{mh}.probs.npy"
+        if path.exists():
+            probs = np.load(path)
+            if len(probs) == len(frames):
+                return t_ms, probs, dict(cached=True)
+    t0 = time.time()
+    feats = P.features(samples, model.mode)
+    timings["features_s"] = round(time.time() - t0, 2)
+    t0 = time.time()
+    chunk = 2000
+    bounds = [(a, min(a + chunk, len(frames))) for a in range(0, len(frames), chunk)]
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=len(frames), desc="golden int8", unit="hop", leave=False)
+    parts = []
+    if jobs > 1 and len(bounds) > 1:
+        import multiprocessing as mp
+        _WORK.update(model=model, feats=feats, frames=frames)
+        try:
+            with mp.get_context("fork").Pool(jobs, _worker_init) as pool:
+                for (a, b), out in zip(bounds, pool.imap(_infer_chunk, bounds)):
+                    parts.append(out)
+                    if bar:
+                        bar.update(b - a)
+        finally:
+            _WORK.clear()
+    else:
+        for a, b in bounds:
+            parts.append(P.infer(model, feats, frames[a:b]))
+            if bar:
+                bar.update(b - a)
+    if bar:
+        bar.close()
+    probs = np.concatenate(parts) if parts else np.zeros((0, model.n_classes), np.int8)
+    dt = time.time() - t0
+    timings.update(inference_s=round(dt, 1), inferences=len(frames), hops_per_s=round(len(frames) / max(dt, 1e-9), 1),
+                   jobs=jobs)
+    if path is not None:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, probs)
+        tmp.replace(path)
+    return t_ms, probs, timings
+
+
+def score(detections, truth, seconds: float, post_s: float = 1.5, pre_s: float = 0.0) -> dict:
+    """Count hits, false accepts and false rejects.
+
+    ``detections``: [(label, conf, t_ms)]; ``truth``: [{label, end}] (s). A detection at t is correct for
+    an occurrence of its label with end - pre_s <= t <= end + post_s; the first correct detection is the
+    occurrence's hit, later ones duplicates; any other detection is a false accept."""
+    ends = np.array([float(k["end"]) for k in truth])
+    labels = [k["label"] for k in truth]
+    hit = np.zeros(len(truth), bool)
+    fa, dup, fa_list = 0, 0, []
+    for label, conf, t_ms in detections:
+        t = t_ms / 1000.0
+        cand = [i for i in np.flatnonzero((ends - pre_s <= t + 1e-9) & (t <= ends + post_s + 1e-9)) if labels[i] == label]
+        if not cand:
+            fa += 1
+            fa_list.append((label, conf, t_ms))
+        elif all(hit[i] for i in cand):
+            dup += 1
+        else:
+            hit[next(i for i in cand if not hit[i])] = True
+    n = len(truth)
+    hours = seconds / 3600.0
+    return dict(keywords=n, hits=int(hit.sum()), false_rejects=int(n - hit.sum()),
+                frr=float((n - hit.sum()) / n) if n else 0.0, false_accepts=fa,
+                fa_per_hour=float(fa / hours) if hours > 0 else 0.0, duplicates=dup, fa_detections=fa_list)
+
+
+def sweep(model, t_ms, probs, truth, seconds, thresholds, smooth_hops=25, refractory=1.0, post_s=1.5) -> list:
+    from kws import pipeline as P
+    rows = []
+    for thr in thresholds:
+        s = P.Settings(float(thr), int(smooth_hops), float(refractory))
+        dets = P.detections_of(model, probs, t_ms, s)
+        r = score(dets, truth, seconds, post_s)
+        r.pop("fa_detections")
+        rows.append(dict(threshold=round(float(thr), 4), c_threshold=s.c_threshold(), detections=len(dets), **r))
+    return rows
+
+
+def operating_point(rows, max_fa_per_hour: float = 2.0):
+    ok = [r for r in rows if r["fa_per_hour"] <= max_fa_per_hour]
+    if not ok:
+        return None
+    return min(ok, key=lambda r: (r["frr"], r["fa_per_hour"], -r["threshold"]))
+
+
+def det_plot(rows, path, title, chosen=None, default=None):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fa = np.array([r["fa_per_hour"] for r in rows])
+    frr = np.array([r["frr"] for r in rows]) * 100
+    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    ax.plot(fa, frr, "o-", ms=3, label="threshold sweep")
+    for r in rows[::2]:
+        ax.annotate(f"{r['threshold']:.2f}", (r["fa_per_hour"], r["frr"] * 100), fontsize=6,
+                    xytext=(3, 3), textcoords="offset points")
+    if default:
+        ax.plot(default["fa_per_hour"], default["frr"] * 100, "s", color="tab:orange", ms=8, mfc="none",
+                label=f"SoC default (threshold {default['threshold']:.2f})")
+    if chosen:
+        ax.plot(chosen["fa_per_hour"], chosen["frr"] * 100, "*", color="tab:red", ms=12,
+                label=f"operating point (threshold {chosen['threshold']:.2f})")
+    ax.axvline(2.0, color="gray", ls=":", lw=1)
+    ax.axhline(10.0, color="gray", ls=":", lw=1)
+    ax.set_xscale("symlog", linthresh=0.5)
+    ax.set_xlim(left=0, right=max(10.0, float(fa.max(initial=0)) * 1.5))
+    ax.set_ylim(-2, 102)
+    ax.set_xlabel("false accepts per hour")
+    ax.set_ylabel("false reject rate (%)")
+    ax.set_title(title, fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def table(rows, chosen=None) -> str:
+    lines = [f"{'threshold':>9} {'/255':>5} {'det':>5} {'hits':>5} {'FR':>4} {'FRR %':>6} {'FA':>4} {'FA/h':>6} {'dup':>4}"]
+    for r in rows:
+        mark = "  <- operating point" if chosen and r["threshold"] == chosen["threshold"] else ""
+        lines.append(f"{r['threshold']:9.2f} {r['c_threshold']:5d} {r['detections']:5d} {r['hits']:5d} "
+                     f"{r['false_rejects']:4d} {100 * r['frr']:6.1f} {r['false_accepts']:4d} "
+                     f"{r['fa_per_hour']:6.2f} {r['duplicates']:4d}{mark}")
+    return "\n".join(lines)
+
+
+def evaluate(model_path, cfg: StreamConfig, out_dir, thresholds, smooth_hops=25, refractory=1.0, jobs=2,
+             max_fa_per_hour=2.0, default_threshold=0.7, progress=True, cache=True, log=print) -> dict:
+    from kws import pipeline as P
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    model = P.load_model(model_path)
+    stream = generate(cfg, cache=cache, progress=progress)
+    t_gen = time.time() - t0
+    log(f"stream: {stream.seconds / 3600:.3f} h ({stream.seconds:.0f} s), {len(stream.truth)} keywords, "
+        f"events {stream.events} ({t_gen:.1f} s)")
+    t1 = time.time()
+    t_ms, probs, timings = softmax_outputs(model, stream.samples, jobs, progress, stream.key if cache else None)
+    t_inf = time.time() - t1
+    if "hops_per_s" in timings:
+        log(f"pipeline: {timings['inferences']} inferences in {timings['inference_s']} s "
+            f"({timings['hops_per_s']} hops/s = {timings['hops_per_s'] / 50:.1f}x real time, {jobs} job(s)); "
+            f"features {timings['features_s']} s")
+    else:
+        log("pipeline: softmax outputs from the cache")
+    rows = sweep(model, t_ms, probs, stream.truth, stream.seconds, thresholds, smooth_hops, refractory)
+    default = sweep(model, t_ms, probs, stream.truth, stream.seconds, [default_threshold], smooth_hops, refractory)[0]
+    chosen = operating_point(rows, max_fa_per_hour)
+    # the false accepts at the default and chosen points, for inspection
+    fa_lists = {}
+    for name, r in (("default", default), ("chosen", chosen)):
+        if r:
+            dets = P.detections_of(model, probs, t_ms, P.Settings(r["threshold"], smooth_hops, refractory))
+            fa_lists[name] = score(dets, stream.truth, stream.seconds)["fa_detections"]
+    per_engine = {}
+    if chosen:
+        dets = P.detections_of(model, probs, t_ms, P.Settings(chosen["threshold"], smooth_hops, refractory))
+        for eng in sorted({k["engine"] for k in stream.truth}):
+            tr = [k for k in stream.truth if k["engine"] == eng]
+            r = score(dets, tr, stream.seconds)
+            per_engine[eng] = dict(keywords=r["keywords"], frr=round(r["frr"], 4))
+    report = dict(model=str(model_path), mode=model.mode, stream=dict(config=dataclasses.asdict(cfg), key=stream.key,
+                                                                      seconds=stream.seconds, keywords=len(stream.truth),
+                                                                      events=stream.events),
+                  detector=dict(smooth_hops=smooth_hops, refractory_s=refractory, post_s=1.5),
+                  timings=dict(timings, generate_s=round(t_gen, 1), pipeline_s=round(t_inf, 1),
+                               total_s=round(time.time() - t0, 1)),
+                  sweep=rows, default=default, max_fa_per_hour=max_fa_per_hour, operating_point=chosen,
+                  frr_per_engine_at_operating_point=per_engine,
+                  false_accepts=fa_lists)
+    (out_dir / "streaming.json").write_text(json.dumps(report, indent=1))
+    det_plot(rows, out_dir / "det.png", f"{Path(model_path).name}: {stream.seconds / 3600:.2f} h stream, "
+             f"{len(stream.truth)} keywords, smoothing {smooth_hops} hops, refractory {refractory} s",
+             chosen, default)
+    return report
+
+
+def _thresholds(text):
+    import argparse
+    try:
+        a, b, s = (float(v) for v in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not LO:HI:STEP (e.g. 0.3:0.95:0.05)")
+    if not (0 <= a <= b <= 1 and s > 0):
+        raise argparse.ArgumentTypeError(f"{text}: need 0 <= LO <= HI <= 1 and STEP > 0")
+    return [round(v, 6) for v in np.arange(a, b + s / 2, s)]
+
+
+def main(argv=None):
+    from kws import cli
+    from kws import pipeline as P
+    _, max_window = P.detector_limits()
+    p = cli.ArgumentParser(prog="python -m training.streaming", description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", type=cli.input_file, default=None, help="int8 .tflite (default: the bundled model)")
+    p.add_argument("--hours", type=cli.float_range(0, 24, lo_open=True), default=1.0, help="stream length")
+    p.add_argument("--out", default="reports/streaming", help="output directory (streaming.json, det.png)")
+    p.add_argument("--seed", type=cli.nonneg_int, default=1)
+    p.add_argument("--jobs", type=cli.int_range(1, 64), default=min(2, os.cpu_count() or 1),
+                   help="processes for the golden inferences")
+    p.add_argument("--thresholds", type=_thresholds, default=_thresholds("0.3:0.95:0.05"), help="LO:HI:STEP")
+    p.add_argument("--smooth-hops", type=cli.int_range(1, max_window), default=P.DEFAULT_SMOOTH_HOPS)
+    p.add_argument("--refractory", type=cli.float_range(0, 60), default=P.DEFAULT_REFRACTORY)
+    p.add_argument("--max-fa-per-hour", type=cli.nonneg_float, default=2.0)
+    p.add_argument("--engines", nargs="+", default=None, help="engines to use (default: every available one)")
+    p.add_argument("--no-cache", action="store_true", help="regenerate the stream and the model outputs")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--verbose", action="store_true")
+    args = p.parse_args(argv)
+
+    def body(args):
+        from training import engines as E
+        model = args.model or P.default_model()
+        for e in args.engines or ():
+            if e not in E.ENGINES:
+                raise cli.UserError(f"--engines {e}: unknown engine (known: {', '.join(E.ENGINES)})")
+        cli.check_writable_dir(args.out)
+        cfg = StreamConfig(hours=args.hours, seed=args.seed, engines=tuple(args.engines) if args.engines else None)
+        for n in E.notes():
+            print(f"note: {n}")
+        rep = evaluate(model, cfg, args.out, args.thresholds, args.smooth_hops, args.refractory, args.jobs,
+                       args.max_fa_per_hour, progress=not args.quiet, cache=not args.no_cache)
+        print(table(rep["sweep"], rep["operating_point"]))
+        d = rep["default"]
+        print(f"SoC default threshold {d['threshold']:.2f}: FA/h {d['fa_per_hour']:.2f}, FRR {100 * d['frr']:.1f} %")
+        c = rep["operating_point"]
+        if c:
+            print(f"operating point (lowest FRR with FA/h <= {args.max_fa_per_hour:g}): threshold {c['threshold']:.2f} "
+                  f"({c['c_threshold']}/255): FA/h {c['fa_per_hour']:.2f}, FRR {100 * c['frr']:.1f} %")
+        else:
+            print(f"no threshold of the sweep reaches FA/h <= {args.max_fa_per_hour:g}")
+        print(f"wrote {Path(args.out) / 'streaming.json'}, {Path(args.out) / 'det.png'} "
+              f"({rep['timings']['total_s']} s)")
+        return 0
+    return cli.run_main(body, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
