@@ -52,9 +52,10 @@ class Program:
     input: TensorLoc
     output: TensorLoc
     layer_out: list                 # per IR layer: TensorLoc of its output (None for CPU layers)
-    desc_layer: list                # per descriptor: index of its IR layer
+    desc_layer: list                # per descriptor: index of its (last) IR layer
     cpu_tail: list = field(default_factory=list)   # IR layers the CPU runs after the accelerator
     model: Model | None = None
+    desc_first: list = field(default_factory=list)  # per descriptor: its first IR layer (DWPW: the DW)
 
     def summary(self) -> str:
         c = self.config
@@ -174,20 +175,68 @@ def _dw_desc(b: _Builder, layer: Layer, geo: dict, in_zp: int, out_zp: int, wind
                 w_base=w_base, w_size=w_size, q_base=q_base, q_size=q_size)
 
 
+def _dwpw_desc(b: _Builder, dw: Layer, pw: Layer, geo: dict):
+    """Fused DW (own lanes) + PW (array) descriptor: ``geo`` is the DW geometry, ``og`` the PW's."""
+    kh, kw, c = dw.weights.shape
+    g = groups(c)
+    # DW weights: word (grp, p // 8), byte r*8 + p % 8 = weight of channel grp*8 + r, position p = ky*kw + kx.
+    wt = np.zeros((16, g * 8), np.int16)
+    wt[:kh * kw, :c] = dw.weights.reshape(kh * kw, c)
+    words = wt.reshape(2, 8, g, 8).transpose(2, 0, 3, 1).reshape(g * 2, 64)
+    dw_w_base, _ = b.add_weights(words.astype(np.int8).view(np.uint8))
+    dw_q_base, _ = b.add_quant(dw.bias, dw.multiplier, dw.shift, g * 8)
+    cout = pw.weights.shape[0]
+    og = groups(cout)
+    wmat = np.zeros((og * 8, g * 8), np.int16)
+    wmat[:cout, :c] = pw.weights.reshape(cout, c)
+    pwords = wmat.reshape(og, 8, g, 8).transpose(0, 2, 1, 3).reshape(og * g, 64)
+    w_base, w_size = b.add_weights(pwords.astype(np.int8).view(np.uint8))
+    q_base, q_size = b.add_quant(pw.bias, pw.multiplier, pw.shift, og * 8)
+    return dict(geo, op=D.OP_DWPW, flags=0, nk=g, og=og, in_zp=int(dw.input.zero_point),
+                out_zp=int(pw.output.zero_point), pad_val=0, act_min=pw.act_min, act_max=pw.act_max,
+                w_base=w_base, w_size=w_size, q_base=q_base, q_size=q_size, dw_w_base=dw_w_base,
+                dw_q_base=dw_q_base, mid_zp=int(dw.output.zero_point), dw_act_min=dw.act_min,
+                dw_act_max=dw.act_max)
+
+
+def fusable(layers: list, i: int, cfg: AccelConfig) -> bool:
+    """DW layer i fuses with layer i+1 when that is a 1x1 stride-1 unpadded CONV_2D reading the DW
+    output (the IR is a chain: layer i+1 is the only consumer) and the DW fits the fused lanes."""
+    if i + 1 >= len(layers):
+        return False
+    dw, pw = layers[i], layers[i + 1]
+    if dw.op != "DEPTHWISE_CONV_2D" or pw.op != "CONV_2D":
+        return False
+    kh, kw, c = dw.weights.shape
+    return (kh <= 3 and kw <= 3 and dw.input.shape[2] == c and tuple(pw.weights.shape[1:3]) == (1, 1)
+            and tuple(pw.stride) == (1, 1) and tuple(pw.pad) == (0, 0, 0, 0)
+            and tuple(pw.input.shape) == tuple(dw.output.shape)
+            and int(pw.input.zero_point) == int(dw.output.zero_point) and groups(c) <= cfg.tap_depth)
+
+
 def dw_window_ok(geo: dict) -> bool:
     """The sliding-window DW path handles kernels up to 3x3 with any stride/padding."""
     return geo["kh"] <= 3 and geo["kw"] <= 3
 
 
-def compile_model(model: Model, config: AccelConfig = DEFAULT, dw_window: bool = True) -> Program:
+def compile_model(model: Model, config: AccelConfig = DEFAULT, dw_window: bool = True, fuse: bool = True) -> Program:
+    """``fuse``: run DEPTHWISE_CONV_2D + the pointwise CONV_2D that consumes it as one DWPW descriptor
+    (the intermediate tensor never reaches SRAM: its ``layer_out`` entry is None)."""
     cfg = config
     b = _Builder(cfg)
-    descs, desc_layer, layer_out, cpu_tail = [], [], [], []
+    descs, desc_layer, desc_first, layer_out, cpu_tail = [], [], [], [], []
     cur = TensorLoc(0, 0, _shape3(model.input.shape))
     inp = cur
     layers = list(model.layers)
+    fused_next = False
     for i, layer in enumerate(layers):
         op = layer.op
+        if fused_next:          # the PW half of a DWPW descriptor emitted at layer i - 1
+            fused_next = False
+            layer_out.append(out)
+            desc_layer[-1] = i
+            cur = out
+            continue
         if cpu_tail or op == "SOFTMAX":
             if op != "SOFTMAX" and not cpu_tail:
                 pass
@@ -224,6 +273,11 @@ def compile_model(model: Model, config: AccelConfig = DEFAULT, dw_window: bool =
         elif op == "CONV_2D":
             out3 = _shape3(layer.output.shape)
             d = _conv_desc(b, layer, layer.weights, _geometry(layer, in3, out3), in_zp, out_zp)
+        elif op == "DEPTHWISE_CONV_2D" and fuse and fusable(layers, i, cfg):
+            geo = _geometry(layer, in3, _shape3(layer.output.shape))
+            d = _dwpw_desc(b, layer, layers[i + 1], geo)
+            out3 = _shape3(layers[i + 1].output.shape)
+            fused_next = True
         elif op == "DEPTHWISE_CONV_2D":
             out3 = _shape3(layer.output.shape)
             geo = _geometry(layer, in3, out3)
@@ -251,13 +305,14 @@ def compile_model(model: Model, config: AccelConfig = DEFAULT, dw_window: bool =
                  out_size=out.words)
         descs.append(d)
         desc_layer.append(i)
-        layer_out.append(out)
+        desc_first.append(i)
+        layer_out.append(None if fused_next else out)
         cur = out
     if not descs:
         raise ModelError("model has no layer the accelerator can run")
     weights = np.array(b.wwords, np.uint8).reshape(-1, 64)
     quant = np.array(b.qwords, np.uint32).reshape(-1, 3 * cfg.rq_lanes)
-    prog = Program(cfg, descs, [], weights, quant, inp, cur, layer_out, desc_layer, cpu_tail, model)
+    prog = Program(cfg, descs, [], weights, quant, inp, cur, layer_out, desc_layer, cpu_tail, model, desc_first)
     _check_fit(prog)
     words = []
     for d in descs:

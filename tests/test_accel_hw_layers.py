@@ -82,7 +82,7 @@ def test_bad_descriptor_sets_error_and_stops(core, case, err):
     cfg = core.cfg
     d = dict(good)
     if case == "unknown_op":
-        d["op"] = 5
+        d["op"] = D.OP_LAST + 1     # first unassigned op (5 became DWPW in v2)
     elif case == "op_15":
         d["op"] = 15
     elif case == "act_range":

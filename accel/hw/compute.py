@@ -31,7 +31,7 @@ class ComputeUnit(Module):
         self.active = Signal()
         self.stall = Signal()
 
-        conv = d["op"] == D.OP_CONV
+        conv = (d["op"] == D.OP_CONV) | (d["op"] == D.OP_DWPW)     # DWPW: the pointwise half
         pool = (d["op"] == D.OP_AVGPOOL) | (d["op"] == D.OP_MAXPOOL)
         ncog = Mux(conv, d["og"], 1)
         minc = Mux(pool, pool_minc, rqc)

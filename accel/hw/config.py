@@ -13,6 +13,7 @@ class AccelConfig:
     rows: int = 8            # MAC array rows = output channels per pass = DW lanes (L); fixed to 8
     cols: int = 8            # MAC array columns = reduction taps per cycle; fixed to 8
     rq_lanes: int = 4        # requant lanes (channels requantized per cycle); must divide rows
+    dw_rq_lanes: int = 2     # requant lanes of the fused depthwise lanes (8 channels in 8/dw_rq_lanes cycles)
     act_depth: int = 1024    # words of 8 bytes in EACH of the two ping-pong activation memories
     w_depth: int = 512       # weight words of rows*cols bytes
     q_depth: int = 256       # quant words (rq_lanes channels of bias, multiplier, shift)
@@ -22,6 +23,7 @@ class AccelConfig:
     def __post_init__(self):
         assert self.rows == 8 and self.cols == 8, "the engine is built for an 8x8 array (activation word = 8 channels)"
         assert self.rows % self.rq_lanes == 0
+        assert self.rq_lanes % self.dw_rq_lanes == 0 and self.dw_rq_lanes & (self.dw_rq_lanes - 1) == 0
         for name in ("act_depth", "w_depth", "q_depth", "tap_depth", "desc_depth"):
             v = getattr(self, name)
             assert v & (v - 1) == 0, f"{name} must be a power of two"

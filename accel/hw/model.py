@@ -30,6 +30,7 @@ def run_desc(d: dict, mem: list, weights: np.ndarray, quant: np.ndarray, lanes: 
     x = src[d["in_base"]:d["in_base"] + ih_ * iw_ * ig].reshape(ih_, iw_, ig * 8).astype(np.int64)
     op = d["op"]
     out = np.zeros((oh_, ow_, og * 8), np.int64)
+    mid = np.zeros((oh_, ow_, ig * 8), np.int64)
     # padded input with per-op pad value (after zero point subtraction)
     xp = np.full((ih_ + pt + kh + oh_ * sh, iw_ + pl + kw + ow_ * sw, ig * 8), d["pad_val"], np.int64)
     valid = np.zeros(xp.shape[:2], bool)
@@ -60,6 +61,11 @@ def run_desc(d: dict, mem: list, weights: np.ndarray, quant: np.ndarray, lanes: 
                 else:
                     wt = wt[:kh * kw]
                 out[oy, ox] = (taps * wt).sum(0)
+            elif op == D.OP_DWPW:
+                taps = win.reshape(kh * kw, ig * 8)
+                w = weights[d["dw_w_base"]:d["dw_w_base"] + ig * 2].view(np.int8).astype(np.int64)
+                wt = w.reshape(ig, 2, 8, 8).transpose(1, 3, 0, 2).reshape(16, ig * 8)[:kh * kw]
+                mid[oy, ox] = wrap_int32((taps * wt).sum(0))
             elif op == D.OP_AVGPOOL:
                 n = int(vwin.sum())
                 out[oy, ox] = _avg_round(win.reshape(-1, ig * 8).sum(0), n)
@@ -67,7 +73,15 @@ def run_desc(d: dict, mem: list, weights: np.ndarray, quant: np.ndarray, lanes: 
                 out[oy, ox] = win.reshape(-1, ig * 8).max(0)
             else:
                 raise ValueError(f"op {op}")
-    if op in (D.OP_CONV, D.OP_DW):
+    if op == D.OP_DWPW:
+        b, m, s = _quant(quant, d["dw_q_base"], ig * 8, lanes)
+        ym = requantize(wrap_int32(mid + b), m, s, d["mid_zp"], d["dw_act_min"], d["dw_act_max"])
+        t = ym.astype(np.int64).reshape(oh_ * ow_, ig * 8) - d["mid_zp"]
+        nk = d["nk"]
+        w = weights[d["w_base"]:d["w_base"] + og * nk].view(np.int8).astype(np.int64)
+        wmat = w.reshape(og, nk, 8, 8).transpose(0, 2, 1, 3).reshape(og * 8, nk * 8)
+        out = wrap_int32(t @ wmat.T).reshape(oh_, ow_, og * 8)
+    if op in (D.OP_CONV, D.OP_DW, D.OP_DWPW):
         b, m, s = _quant(quant, d["q_base"], og * 8, lanes)
         acc = wrap_int32(out + b)
         y = requantize(acc, m, s, d["out_zp"], d["act_min"], d["act_max"])
