@@ -10,10 +10,11 @@ import pytest
 from accel import compiler as C
 from accel import descriptor as D
 from accel import golden
-from accel.hw.randlayers import KINDS, random_input, random_layer_model
+from accel.hw.randlayers import KINDS, random_dwpw_model, random_input, random_layer_model
 from accel.hw.rtl_engine import RtlCore, run_program
 
 N_PER_KIND = 100          # 6 kinds -> 600 configurations
+N_FUSED = 300             # fused DW+PW blocks (one DWPW descriptor each)
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +47,43 @@ def test_random_layers_rtl_vs_golden(core, seed, kind):
     assert not bad, "\n".join(bad[:10])
 
 
+def test_random_fused_dw_pw_blocks_rtl_vs_golden(core, seed):
+    """DEPTHWISE_CONV_2D (<= 3x3, stride 1/2, SAME/VALID) + pointwise CONV_2D, fused into one DWPW
+    descriptor (the depthwise output never reaches SRAM), against golden's two layers."""
+    bad = []
+    for i in range(N_FUSED):
+        s = seed * 1000 + i
+        m = random_dwpw_model(s)
+        x = random_input(m, s)
+        ref = golden.run(m, x)
+        prog = C.compile_model(m)
+        assert [d["op"] for d in prog.descs] == [D.OP_DWPW] and prog.layer_out[0] is None
+        core.load(prog)
+        y, st, _ = run_program(core, prog, x)
+        if not np.array_equal(ref, y.reshape(ref.shape)):
+            L = m.layers[0]
+            bad.append(f"seed={s} dwpw in={L.input.shape} mid={L.output.shape} out={m.output.shape} k={L.kernel} "
+                       f"s={L.stride} {L.padding}: {int((ref != y.reshape(ref.shape)).sum())} of {ref.size} differ")
+    print(f"dwpw: {N_FUSED} fused blocks, {len(bad)} mismatches (seeds {seed * 1000}..{seed * 1000 + N_FUSED - 1})")
+    assert not bad, "\n".join(bad[:10])
+
+
+def test_fused_and_unfused_agree(core, seed):
+    """The same DW+PW pair fused (one DWPW descriptor) and unfused (DW, then CONV) gives the same bytes."""
+    for i in range(30):
+        s = seed * 1000 + i
+        m = random_dwpw_model(s)
+        x = random_input(m, s)
+        outs = []
+        for fuse in (True, False):
+            prog = C.compile_model(m, fuse=fuse)
+            assert len(prog.descs) == (1 if fuse else 2)
+            core.load(prog)
+            y, _, _ = run_program(core, prog, x)
+            outs.append(y)
+        assert np.array_equal(outs[0], outs[1]), f"seed={s}"
+
+
 def test_dw_window_and_general_paths_agree(core, seed):
     """Depthwise 3x3 runs on the sliding-window lanes; forcing the general (tap-buffer) path must agree."""
     for i in range(20):
@@ -75,6 +113,7 @@ def _bad_run(core, desc: dict):
     ("unknown_op", D.ERR_OP), ("op_15", D.ERR_OP), ("act_range", D.ERR_RANGE), ("weight_range", D.ERR_RANGE),
     ("quant_range", D.ERR_RANGE), ("tap_range", D.ERR_RANGE), ("zero_kernel", D.ERR_ZERO),
     ("zero_height", D.ERR_ZERO), ("zero_size", D.ERR_ZERO), ("zero_stride", D.ERR_ZERO),
+    ("dwpw_weight_range", D.ERR_RANGE), ("dwpw_quant_range", D.ERR_RANGE), ("dwpw_kernel_4", D.ERR_RANGE),
 ])
 def test_bad_descriptor_sets_error_and_stops(core, case, err):
     m = random_layer_model(7, "pw")
@@ -102,6 +141,14 @@ def test_bad_descriptor_sets_error_and_stops(core, case, err):
         d["in_size"] = 0
     elif case == "zero_stride":
         d["sw"] = 0
+    elif case.startswith("dwpw"):
+        d["op"] = D.OP_DWPW
+        if case == "dwpw_weight_range":
+            d["dw_w_base"] = cfg.w_depth - 2 * d["ig"] + 1
+        elif case == "dwpw_quant_range":
+            d["dw_q_base"] = cfg.q_depth - 1
+        else:
+            d["kh"] = 4
     _, st = _bad_run(core, d)
     assert st["cycles"] < 1000, f"core did not stop: {st}"
     assert st["error"] == err and not st["done"], st
