@@ -37,6 +37,10 @@ class AccelCore(Module):
                                log2(cfg.tap_depth), log2(cfg.desc_depth))
         Q = cfg.rq_lanes
         rqc = cfg.rq_cycles
+        qpg = cfg.q_per_group
+        R = cfg.rows
+        WW = 2 * R                       # 32-bit bus words per weight word (16 or 32)
+        wsh = WW.bit_length() - 1
         # ---- host interface
         self.bus_adr = Signal(REGION_BITS + 3)
         self.bus_dat_w = Signal(32)
@@ -69,9 +73,9 @@ class AccelCore(Module):
         seq = Sequencer(cfg, da)
         self.submodules.seq = seq
         d = seq.fields
-        gen = WindowGen(d, aw=aw, tdw=tdw, wa=wa, qa=qa, rqc=rqc)
+        gen = WindowGen(d, aw=aw, tdw=tdw, wa=wa, qa=qa, rqc=qpg)
         self.submodules.gen = gen
-        fdw = FusedDw(d, aw=aw, tdw=tdw, wa=wa, qa=qa, q_lanes=Q, dw_rq_lanes=cfg.dw_rq_lanes)
+        fdw = FusedDw(d, aw=aw, tdw=tdw, wa=wa, qa=qa, q_lanes=Q, dw_rq_lanes=cfg.dw_rq_lanes, rows=R)
         self.submodules.fdw = fdw
         fused = Signal()
         self.comb += fused.eq(d["op"] == D.OP_DWPW)
@@ -83,11 +87,12 @@ class AccelCore(Module):
             sigs = [Signal(width, name=f"cm_{nm}{h}") for h in range(2)]
             self.comb += [sigs[h].eq(Mux(fused, getattr(fdw, nm)[h], getattr(gen, nm)[h])) for h in range(2)]
             setattr(meta, nm, Array(sigs))
-        comp = ComputeUnit(d, meta, aw=aw, tdw=tdw, wa=wa, qa=qa, rqc=rqc, pool_minc=POOL_CYCLES)
+        comp = ComputeUnit(d, meta, aw=aw, tdw=tdw, wa=wa, qa=qa, rqc=rqc, pool_minc=POOL_CYCLES,
+                           row_words=cfg.row_words, qpg=qpg)
         self.submodules.comp = comp
-        dww = DwWindow(d, aw=aw, wa=wa, qa=qa, rqc=rqc)
+        dww = DwWindow(d, aw=aw, wa=wa, qa=qa, rqc=qpg)
         self.submodules.dww = dww
-        meta_w = aw + qa + 16
+        meta_w = aw + qa + 16 + 1
         mac = MacArray(cfg.rows, cfg.cols, meta_width=meta_w)
         self.submodules.mac = mac
         post = Post(cfg.rows, Q, aw=aw, qaw=qa)
@@ -118,16 +123,16 @@ class AccelCore(Module):
             mac.w.eq(pw_r.dat_r),
             mac.col_mode.eq((op != D.OP_CONV) & ~fused), mac.diag_mode.eq(dwin), mac.col_sel.eq(comp.col_sel),
             mac.ones.eq(is_pool), mac.maxmode.eq(op == D.OP_MAXPOOL),
-            [mac.diag[c][r].eq(dww.diag[c][r]) for c in range(8) for r in range(8)],
+            [mac.diag[c][r].eq(dww.diag[c][r]) for c in range(8) for r in range(min(R, 8))],
             If(dwin, mac.valid.eq(dww.valid), mac.first.eq(dww.first), mac.last.eq(dww.last),
-               mac.meta.eq(Cat(dww.oaddr, dww.qaddr, C(0, 16)))
+               mac.meta.eq(Cat(dww.oaddr, dww.qaddr, C(0, 16), C(0, 1)))
             ).Else(mac.valid.eq(comp.valid), mac.first.eq(comp.first), mac.last.eq(comp.last),
-               mac.meta.eq(Cat(comp.oaddr, comp.qaddr, comp.n))),
+               mac.meta.eq(Cat(comp.oaddr, comp.qaddr, comp.n, comp.two))),
             # post
             post.res_valid.eq(mac.res_valid),
             [post.res[r].eq(mac.res[r]) for r in range(cfg.rows)],
             post.res_oaddr.eq(mac.res_meta[:aw]), post.res_qaddr.eq(mac.res_meta[aw:aw + qa]),
-            post.res_n.eq(mac.res_meta[aw + qa:]),
+            post.res_n.eq(mac.res_meta[aw + qa:aw + qa + 16]), post.res_two.eq(mac.res_meta[aw + qa + 16]),
             post.pool.eq(is_pool), post.avg.eq(op == D.OP_AVGPOOL),
             post.out_zp.eq(d["out_zp"]), post.act_min.eq(d["act_min"]), post.act_max.eq(d["act_max"]),
             post.q_dat.eq(pq_r.dat_r),
@@ -142,11 +147,11 @@ class AccelCore(Module):
         # descriptors
         self.comb += [pd_w.adr.eq(sub), pd_w.dat_w.eq(self.bus_dat_w), pd_w.we.eq(hw & (region == 0)),
                       pd_r.adr.eq(Mux(eng, seq.dr_adr, sub))]
-        # weights: 16 x 32-bit per word
-        self.comb += [pw_w.adr.eq(Mux(eng, fdw.wd_adr, sub[4:])), pw_w.dat_w.eq(Cat(*[self.bus_dat_w] * 16)),
+        # weights: 2*rows x 32-bit per word
+        self.comb += [pw_w.adr.eq(Mux(eng, fdw.wd_adr, sub[wsh:])), pw_w.dat_w.eq(Cat(*[self.bus_dat_w] * WW)),
                       fdw.wd_dat.eq(pw_w.dat_r), fdw.qd_dat.eq(pq_w.dat_r),
-                      pw_w.we.eq(Mux(hw & (region == 1), 1 << sub[:4], 0)),
-                      pw_r.adr.eq(Mux(eng, Mux(dwin, dww.wr_adr, comp.wr_adr), sub[4:]))]
+                      pw_w.we.eq(Mux(hw & (region == 1), 1 << sub[:wsh], 0)),
+                      pw_r.adr.eq(Mux(eng, Mux(dwin, dww.wr_adr, comp.wr_adr), sub[wsh:]))]
         # quant: 16-word stride, 3*Q words used
         self.comb += [pq_w.adr.eq(Mux(eng, fdw.qd_adr, sub[4:])), pq_w.dat_w.eq(Cat(*[self.bus_dat_w] * (3 * Q))),
                       pq_w.we.eq(Mux(hw & (region == 2) & (sub[:4] < 3 * Q), 1 << sub[:4], 0)),
@@ -171,11 +176,11 @@ class AccelCore(Module):
         r_region = Signal(3)
         r_sub = Signal(REGION_BITS)
         self.sync += [r_region.eq(region), r_sub.eq(sub)]
-        wsel = Array(pw_r.dat_r[32 * i:32 * i + 32] for i in range(16))
+        wsel = Array(pw_r.dat_r[32 * i:32 * i + 32] for i in range(WW))
         qsel = Array(pq_r.dat_r[32 * i:32 * i + 32] for i in range(3 * Q))
         self.comb += [
             If(r_region == 0, self.bus_dat_r.eq(pd_r.dat_r)
-            ).Elif(r_region == 1, self.bus_dat_r.eq(wsel[r_sub[:4]])
+            ).Elif(r_region == 1, self.bus_dat_r.eq(wsel[r_sub[:wsh]])
             ).Elif(r_region == 2, self.bus_dat_r.eq(Mux(r_sub[:4] < 3 * Q, qsel[r_sub[:4]], 0))
             ).Elif(r_region == 3, self.bus_dat_r.eq(Mux(r_sub[0], pa[0][1].dat_r[32:], pa[0][1].dat_r[:32]))
             ).Elif(r_region == 4, self.bus_dat_r.eq(Mux(r_sub[0], pa[1][1].dat_r[32:], pa[1][1].dat_r[:32]))

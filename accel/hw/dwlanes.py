@@ -21,14 +21,29 @@ from migen import Array, Cat, If, Module, Mux, Signal
 from accel.hw.requant import RequantLane
 
 
+def lut_mul(m, a, w, name):
+    """a (9-bit signed) * w (8-bit signed) as shift-and-add (no ``*``: synthesis keeps it in LUTs, off
+    the DSP budget). Two's complement: w = -w7*2^7 + sum_{i<7} w_i*2^i."""
+    terms = []
+    for i in range(8):
+        t = Signal((18, True), name=f"{name}_t{i}")
+        sh = Signal((18, True), name=f"{name}_s{i}")
+        m.comb += [sh.eq(a << i), t.eq(Mux(w[i], sh, 0))]
+        terms.append(t)
+    out = Signal((18, True), name=name)
+    m.comb += out.eq(sum(terms[:7]) - terms[7])
+    return out
+
+
 def _log2(n):
     assert n & (n - 1) == 0 and n > 0
     return n.bit_length() - 1
 
 
 class FusedDw(Module):
-    def __init__(self, d, aw=10, tdw=8, wa=9, qa=7, q_lanes=4, dw_rq_lanes=2):
+    def __init__(self, d, aw=10, tdw=8, wa=9, qa=7, q_lanes=4, dw_rq_lanes=2, rows=8):
         Q, DQ = q_lanes, dw_rq_lanes
+        WB = rows * 8                     # bytes per weight word: 64 (2 words per group) or 128 (1 word)
         assert Q & (Q - 1) == 0 and DQ & (DQ - 1) == 0 and DQ <= Q and 8 % Q == 0
         RQ = 8 // DQ                     # cycles per requantized group
         self.start = Signal()
@@ -40,7 +55,7 @@ class FusedDw(Module):
         self.rd_dat2 = Signal(64)
         # Weight memory second port, quant memory second port (1-cycle latency).
         self.wd_adr = Signal(wa)
-        self.wd_dat = Signal(512)
+        self.wd_dat = Signal(8 * WB)
         self.qd_adr = Signal(qa)
         self.qd_dat = Signal(96 * Q)
         # Tap buffer write port + half handshake, per-half metadata for the compute unit.
@@ -112,7 +127,7 @@ class FusedDw(Module):
             self.active.eq(running),
             self.rd_adr.eq(a_pix + offA + grp),
             self.rd_adr2.eq(a_pix + offB + grp),
-            self.wd_adr.eq(d["dw_w_base"] + Cat(s[2], grp)),
+            self.wd_adr.eq(d["dw_w_base"] + (Cat(s[2], grp) if WB == 64 else grp)),
         ]
         self.sync += [
             If(fire & first_pair, gap.eq(0)).Elif(gap != 15, gap.eq(gap + 1)),
@@ -154,7 +169,11 @@ class FusedDw(Module):
                       lg1.eq(last_grp), fin1.eq(last_grp & last_ox & last_oy), half1.eq(half),
                       s1.eq(s), grp1.eq(grp), pix1.eq(pix)]
         wbytes = [Signal((8, True), name=f"fd_wb{i}") for i in range(64)]
-        self.comb += [wbytes[i].eq(self.wd_dat[8 * i:8 * i + 8]) for i in range(64)]
+        if WB == 64:
+            self.comb += [wbytes[i].eq(self.wd_dat[8 * i:8 * i + 8]) for i in range(64)]
+        else:   # one 128-byte word per group: bytes 0..63 positions 0-7, 64..127 position 8
+            self.comb += [wbytes[i].eq(Mux(s1[2], self.wd_dat[512 + 8 * i:520 + 8 * i], self.wd_dat[8 * i:8 * i + 8]))
+                          for i in range(64)]
         pA = [Signal((18, True), name=f"fd_pa{l}") for l in range(8)]
         pB = [Signal((18, True), name=f"fd_pb{l}") for l in range(8)]
         v2, f2, l2, lg2, fin2, half2 = (Signal(name=f"fd2_{n}") for n in ("v", "f", "l", "lg", "fin", "half"))
@@ -173,7 +192,7 @@ class FusedDw(Module):
                 xa.eq(Mux(vA1, ba - d["in_zp"], 0)), xb.eq(Mux(vB1, bb - d["in_zp"], 0)),
                 wa_.eq(wsel_a[sel]), wb_.eq(wsel_b[sel]),
             ]
-            self.sync += [pA[l].eq(xa * wa_), pB[l].eq(xb * wb_)]
+            self.sync += [pA[l].eq(lut_mul(self, xa, wa_, f"fd_ma{l}")), pB[l].eq(lut_mul(self, xb, wb_, f"fd_mb{l}"))]
         self.sync += [v2.eq(v1), f2.eq(f1), l2.eq(l1), lg2.eq(lg1), fin2.eq(fin1), half2.eq(half1),
                       grp2.eq(grp1), pix2.eq(pix1)]
 
