@@ -132,7 +132,8 @@ def _conv_desc(b: _Builder, layer: Layer, w_ohwi: np.ndarray, geo: dict, in_zp: 
     byte_nk = (kk * cin + 7) // 8
     word_nk = kk * g
     minc = cfg.rq_cycles
-    byte_t = max(kk * cin, npass * max(byte_nk, minc))
+    fill = -(-kk // 2) if cin == 1 else kk * cin      # cin == 1: two kernel positions per cycle
+    byte_t = max(fill, npass * max(byte_nk, minc))
     word_t = max(kk * g, npass * max(word_nk, minc))
     byte_mode = byte_t < word_t
     nk = byte_nk if byte_mode else word_nk

@@ -79,7 +79,7 @@ FIELDS = (
     Field("in_size", 16, False, "input tensor size (activation words)"),
     Field("out_base", 16, False, "output tensor base (activation words)"),
     Field("out_size", 16, False, "output tensor size (activation words)"),
-    Field("w_base", 16, False, "weight base (weight words of 64 bytes)"),
+    Field("w_base", 16, False, "weight base (weight words of rows*8 bytes: 128 on the default 16x8 core)"),
     Field("w_size", 16, False, "weight size (weight words)"),
     Field("q_base", 16, False, "quant base (quant words: bias, multiplier, shift of Q channels)"),
     Field("q_size", 16, False, "quant size (quant words)"),

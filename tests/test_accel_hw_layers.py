@@ -70,6 +70,22 @@ def test_random_fused_dw_pw_blocks_rtl_vs_golden(core, seed):
     assert not bad, "\n".join(bad[:10])
 
 
+def test_single_channel_convs_dual_read(core, seed):
+    """CONV on a 1-channel input in byte mode (the first layer) runs on the dual-read generator
+    (two kernel positions per cycle): random kernels up to 10x5, strides, padding."""
+    n = 0
+    for i in range(80):
+        s = seed * 1000 + i
+        m = random_layer_model(s, "conv", config=core.cfg, channels=1)
+        prog = C.compile_model(m, core.cfg)
+        n += bool(prog.descs[0]["flags"] & D.FLAG_BYTE_MODE)
+        x = random_input(m, s)
+        core.load(prog)
+        y, _, _ = run_program(core, prog, x)
+        assert np.array_equal(y.reshape(m.output.shape), golden.run(m, x)), f"seed={s}"
+    assert n >= 15, f"only {n} of 80 ran in byte mode"     # small kernels pick word mode
+
+
 def test_fused_and_unfused_agree(core, seed):
     """The same DW+PW pair fused (one DWPW descriptor) and unfused (DW, then CONV) gives the same bytes."""
     for i in range(30):

@@ -2,8 +2,8 @@
 harness both drive this).
 
 Host port (32-bit words, 1-cycle read latency, use only while ``busy`` is low):
-``bus_adr`` = region << 16 | word; regions: 0 descriptors, 1 weights (16 words per 64-byte weight
-word), 2 quant (16-word stride per quant word, 3 words per channel: bias, multiplier, shift),
+``bus_adr`` = region << 16 | word; regions: 0 descriptors, 1 weights (2*rows words per weight word
+of rows*8 bytes: 32 on the 16x8 default), 2 quant (16-word stride per quant word, 3 words per channel: bias, multiplier, shift),
 3 activation memory A, 4 activation memory B (2 words per 8-byte activation word).
 Control: ``start`` (pulse), ``desc_base`` (word address of the first descriptor), ``n_layers``
 (0 = run to END). Status: ``busy``, ``done``, ``error``, performance counters.
@@ -13,6 +13,7 @@ from migen import Array, C, Cat, If, Memory, Module, Mux, Signal
 from accel import descriptor as D
 from accel.hw.compute import ComputeUnit
 from accel.hw.config import DEFAULT, AccelConfig
+from accel.hw.bytegen import ByteGen2
 from accel.hw.dwlanes import FusedDw
 from accel.hw.dwwindow import DwWindow
 from accel.hw.mac_array import MacArray
@@ -79,13 +80,18 @@ class AccelCore(Module):
         self.submodules.fdw = fdw
         fused = Signal()
         self.comb += fused.eq(d["op"] == D.OP_DWPW)
+        bg2 = ByteGen2(d, aw=aw, tdw=tdw, wa=wa, qa=qa)
+        self.submodules.bg2 = bg2
+        dual = Signal()       # byte-mode conv on a 1-channel input: two kernel positions per cycle
+        self.comb += dual.eq((d["op"] == D.OP_CONV) & d["flags"][0] & (d["cin"] == 1))
 
         class _Meta:      # per-half metadata the compute unit reads: window generator or fused DW lanes
             pass
         meta = _Meta()
         for nm, width in (("m_obase", aw), ("m_w", wa), ("m_q", qa), ("m_n", 16)):
             sigs = [Signal(width, name=f"cm_{nm}{h}") for h in range(2)]
-            self.comb += [sigs[h].eq(Mux(fused, getattr(fdw, nm)[h], getattr(gen, nm)[h])) for h in range(2)]
+            self.comb += [sigs[h].eq(Mux(fused, getattr(fdw, nm)[h], Mux(dual, getattr(bg2, nm)[h], getattr(gen, nm)[h])))
+                          for h in range(2)]
             setattr(meta, nm, Array(sigs))
         comp = ComputeUnit(d, meta, aw=aw, tdw=tdw, wa=wa, qa=qa, rqc=rqc, pool_minc=POOL_CYCLES,
                            row_words=cfg.row_words, qpg=qpg)
@@ -103,19 +109,21 @@ class AccelCore(Module):
         is_pool = (op == D.OP_AVGPOOL) | (op == D.OP_MAXPOOL)
         full = Signal(2)
         self.sync += If(seq.unit_start, full.eq(0)).Else(
-            full.eq((full | gen.set_full | fdw.set_full) & ~comp.clr_full))
+            full.eq((full | gen.set_full | fdw.set_full | bg2.set_full) & ~comp.clr_full))
         self.comb += [
             seq.start.eq(self.start), seq.desc_base.eq(self.desc_base), seq.n_layers.eq(self.n_layers),
             self.busy.eq(seq.busy), self.done.eq(seq.done), self.error.eq(seq.error),
             self.layers.eq(seq.layers),
-            gen.start.eq(seq.unit_start & ~dwin & ~fused), comp.start.eq(seq.unit_start & ~dwin),
+            gen.start.eq(seq.unit_start & ~dwin & ~fused & ~dual), comp.start.eq(seq.unit_start & ~dwin),
             dww.start.eq(seq.unit_start & dwin), fdw.start.eq(seq.unit_start & fused),
-            gen.full.eq(full), fdw.full.eq(full), comp.full.eq(full),
-            comp.gen_done.eq(Mux(fused, fdw.done, gen.done)),
+            bg2.start.eq(seq.unit_start & dual),
+            gen.full.eq(full), fdw.full.eq(full), bg2.full.eq(full), comp.full.eq(full),
+            comp.gen_done.eq(Mux(fused, fdw.done, Mux(dual, bg2.done, gen.done))),
             seq.unit_done.eq(Mux(dwin, dww.done, comp.done) & ~mac.busy & ~post.busy),
             seq.dr_dat.eq(pd_r.dat_r),
             # tap buffer
             If(fused, pt_w.adr.eq(fdw.tw_adr), pt_w.dat_w.eq(fdw.tw_dat), pt_w.we.eq(fdw.tw_we)
+            ).Elif(dual, pt_w.adr.eq(bg2.tw_adr), pt_w.dat_w.eq(bg2.tw_dat), pt_w.we.eq(bg2.tw_we)
             ).Else(pt_w.adr.eq(gen.tw_adr), pt_w.dat_w.eq(gen.tw_dat), pt_w.we.eq(gen.tw_we)),
             pt_r.adr.eq(comp.tr_adr),
             # MAC array
@@ -163,14 +171,16 @@ class AccelCore(Module):
             eng_r2 = eng & (d["src"] == i) & (d["dst"] != i)
             self.comb += [
                 If(eng_w, w_.adr.eq(post.w_adr), w_.dat_w.eq(post.w_dat), w_.we.eq(Mux(post.w_we, 3, 0))
-                ).Elif(eng_r2, w_.adr.eq(Mux(fused, fdw.rd_adr2, dww.rd_adr2))   # idle write port = 2nd read port
+                ).Elif(eng_r2, w_.adr.eq(Mux(fused, fdw.rd_adr2, Mux(dual, bg2.rd_adr2, dww.rd_adr2)))  # 2nd read port
                 ).Else(w_.adr.eq(sub[1:]), w_.dat_w.eq(Cat(self.bus_dat_w, self.bus_dat_w)),
                        w_.we.eq(Mux(hw & (region == 3 + i), 1 << sub[0], 0))),
-                r_.adr.eq(Mux(eng, Mux(dwin, dww.rd_adr, Mux(fused, fdw.rd_adr, gen.rd_adr)), sub[1:])),
+                r_.adr.eq(Mux(eng, Mux(dwin, dww.rd_adr, Mux(fused, fdw.rd_adr, Mux(dual, bg2.rd_adr, gen.rd_adr))),
+                              sub[1:])),
             ]
         self.comb += gen.rd_dat.eq(Mux(d["src"], pa[1][1].dat_r, pa[0][1].dat_r))
-        self.comb += [dww.rd_dat.eq(gen.rd_dat), fdw.rd_dat.eq(gen.rd_dat),
+        self.comb += [dww.rd_dat.eq(gen.rd_dat), fdw.rd_dat.eq(gen.rd_dat), bg2.rd_dat.eq(gen.rd_dat),
                       fdw.rd_dat2.eq(Mux(d["src"], pa[1][0].dat_r, pa[0][0].dat_r)),
+                      bg2.rd_dat2.eq(Mux(d["src"], pa[1][0].dat_r, pa[0][0].dat_r)),
                       dww.rd_dat2.eq(Mux(d["src"], pa[1][0].dat_r, pa[0][0].dat_r))]
         # host read data (registered selectors, 1-cycle latency)
         r_region = Signal(3)
@@ -195,9 +205,10 @@ class AccelCore(Module):
                 If(seq.busy, c["cyc_busy"].eq(c["cyc_busy"] + 1)),
                 If(mac.valid & ((op == D.OP_CONV) | fused), c["cyc_mac_gemm"].eq(c["cyc_mac_gemm"] + 1)),
                 If(mac.valid & (op != D.OP_CONV) & ~fused, c["cyc_mac_dw"].eq(c["cyc_mac_dw"] + 1)),
-                If(run & (gen.stall | dww.stall | fdw.stall), c["cyc_gen_stall"].eq(c["cyc_gen_stall"] + 1)),
+                If(run & (gen.stall | dww.stall | fdw.stall | bg2.stall), c["cyc_gen_stall"].eq(c["cyc_gen_stall"] + 1)),
                 If(run & ~dwin & comp.stall, c["cyc_comp_stall"].eq(c["cyc_comp_stall"] + 1)),
-                If(run & (gen.active | dww.active | fdw.active), c["cyc_gen_active"].eq(c["cyc_gen_active"] + 1)),
+                If(run & (gen.active | dww.active | fdw.active | bg2.active),
+                   c["cyc_gen_active"].eq(c["cyc_gen_active"] + 1)),
                 If(fdw.issue, c["cyc_dw_lanes"].eq(c["cyc_dw_lanes"] + 1)),
             )
         ]

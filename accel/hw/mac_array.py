@@ -6,7 +6,7 @@ wrap-around). Two operand routings share the same multipliers:
 
 * GEMM (pointwise, dense KxK conv as implicit GEMM, FC): tap c is broadcast down column c, so row r
   computes output channel r over ``cols`` reduction taps per cycle (weight-stationary over input x
-  output channels: the weight word is the 8x8 tile of the current reduction step).
+  output channels: the weight word is the rows x 8 tile of the current reduction step).
 * column mode (depthwise lanes, pooling): row r takes lane r of the tap word in column ``col_sel`` only,
   so the array acts as ``rows`` channel-parallel DW lanes, one tap per cycle; with ``ones`` the weight
   is 1 (pooling sums) and with ``maxmode`` the accumulator keeps the maximum instead of the sum.

@@ -43,13 +43,15 @@ def _geom(rng, h, w, kh, kw, sh, sw, padding):
     return (out_size(h, kh, sh, padding), out_size(w, kw, sw, padding)), (pt, pl, pb, pr)
 
 
-def random_layer_model(seed: int, kind: str | None = None, max_hw: int = 12, config=None) -> Model:
-    """A random one-layer model that fits ``config`` (default core); redraws (seed, attempt) until it does."""
+def random_layer_model(seed: int, kind: str | None = None, max_hw: int = 12, config=None,
+                       channels: int | None = None) -> Model:
+    """A random one-layer model that fits ``config`` (default core); redraws (seed, attempt) until it does.
+    ``channels`` forces the input channel count (e.g. 1: first-layer convs on the dual-read generator)."""
     from accel.compiler import compile_model
     from accel.hw.config import DEFAULT
     from accel.ir import ModelError
     for attempt in range(100):
-        m = _random_layer_model(seed * 100 + attempt if attempt else seed, kind, max_hw)
+        m = _random_layer_model(seed * 100 + attempt if attempt else seed, kind, max_hw, channels)
         try:
             compile_model(m, config or DEFAULT)
             return m
@@ -58,12 +60,14 @@ def random_layer_model(seed: int, kind: str | None = None, max_hw: int = 12, con
     raise RuntimeError(f"no fitting layer for seed {seed}")
 
 
-def _random_layer_model(seed: int, kind: str | None, max_hw: int) -> Model:
+def _random_layer_model(seed: int, kind: str | None, max_hw: int, channels: int | None = None) -> Model:
     rng = np.random.default_rng(seed)
     kind = kind or KINDS[int(rng.integers(len(KINDS)))]
     extreme = bool(rng.random() < 0.5)
     h, w = int(rng.integers(1, max_hw + 1)), int(rng.integers(1, max_hw + 1))
     c = int(rng.choice([1, 2, 3, 5, 8, 12, 16, 20, 24, 33]))
+    if channels is not None:
+        c = channels
     act = [(-128, 127), (int(rng.integers(-128, 0)), 127), (-128, int(rng.integers(0, 127)))][int(rng.integers(3))]
     if kind in ("conv", "pw", "dw", "avgpool", "maxpool"):
         if kind == "pw":

@@ -116,7 +116,7 @@
 #define ACCEL_DESC_OUT_SIZE_BITS 16 /* unsigned: output tensor size (activation words) */
 #define ACCEL_DESC_W_BASE_WORD 8
 #define ACCEL_DESC_W_BASE_LSB 16
-#define ACCEL_DESC_W_BASE_BITS 16 /* unsigned: weight base (weight words of 64 bytes) */
+#define ACCEL_DESC_W_BASE_BITS 16 /* unsigned: weight base (weight words of rows*8 bytes: 128 on the default 16x8 core) */
 #define ACCEL_DESC_W_SIZE_WORD 9
 #define ACCEL_DESC_W_SIZE_LSB 0
 #define ACCEL_DESC_W_SIZE_BITS 16 /* unsigned: weight size (weight words) */
