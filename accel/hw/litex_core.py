@@ -18,8 +18,8 @@ CSRs (32-bit, in the ``accel`` CSR bank):
   ``cyc_busy``, ``cyc_mac_gemm``, ``cyc_mac_dw``, ``cyc_gen_stall``, ``cyc_comp_stall``,
   ``cyc_gen_active``   performance counters of the last run (cleared by start): busy cycles, cycles the
                   MAC array was fed in GEMM mode (conv/PW/FC) and in DW/pool mode, cycles the window
-                  generator waited for a free buffer, the compute unit waited for data, the generator ran;
-  ``cyc_dw_lanes`` cycles the fused depthwise lanes (DWPW) took a pair of kernel positions.
+                  generator waited for a free buffer, the compute unit waited for data, the generator ran
+                  (the core's seventh counter, ``cyc_dw_lanes``, is not a CSR yet: see core.CSR_COUNTERS).
   ``ev_*``        the ``done`` IRQ (pulses when a run ends, with or without error).
 
 Wishbone window (``WINDOW_BYTES`` = 2 MiB, 32-bit accesses only, use while not busy):
@@ -36,7 +36,7 @@ from litex.soc.interconnect.csr import AutoCSR, CSRField, CSRStatus, CSRStorage
 from litex.soc.interconnect.csr_eventmanager import EventManager, EventSourcePulse
 
 from accel.hw.config import DEFAULT, AccelConfig
-from accel.hw.core import COUNTERS, REGION_BITS, AccelCore
+from accel.hw.core import CSR_COUNTERS, REGION_BITS, AccelCore
 
 
 class Accel(Module, AutoCSR):
@@ -56,7 +56,7 @@ class Accel(Module, AutoCSR):
             CSRField("busy", size=1, offset=0), CSRField("done", size=1, offset=1),
             CSRField("error", size=3, offset=4)])
         self.layers = CSRStatus(16)
-        for n in COUNTERS:
+        for n in CSR_COUNTERS:
             setattr(self, n, CSRStatus(32, name=n))
         self.submodules.ev = EventManager()
         self.ev.done = EventSourcePulse(description="a run ended (check status.error)")
@@ -73,7 +73,7 @@ class Accel(Module, AutoCSR):
             self.layers.status.eq(core.layers),
             self.ev.done.trigger.eq(busy_d & ~core.busy),
         ]
-        for n in COUNTERS:
+        for n in CSR_COUNTERS:
             self.comb += getattr(self, n).status.eq(core.counters[n])
 
         # Wishbone: 1-cycle read latency -> ack on the second cycle of every access.
