@@ -30,6 +30,8 @@ class ComputeUnit(Module):
         self.qaddr = Signal(qa)
         self.n = Signal(16)
         self.two = Signal()            # row_words == 2: this vector has 2 output words
+        self.wstall = Signal()         # the fused DW lanes take the weight port this cycle
+        self.want = Signal()           # the unit would issue (use the weight port) this cycle
         self.done = Signal()
         self.active = Signal()
         self.stall = Signal()
@@ -61,9 +63,14 @@ class ComputeUnit(Module):
         # two output words unless DW/pool, or the last pass of an odd og
         self.comb += two_now.eq((RW == 2) & conv & ~(last_cog & d["og"][0]))
         can_first = gap >= minc - 1
+        # results leave the array in the order and spacing of the reductions' LAST issues: a reduction
+        # lengthened by a weight-port stall (fused DW lanes) must not bring the next result closer
+        gapl = Signal(6)
+        can_last = gapl >= minc - 1
         issue = Signal()
         self.comb += [
-            issue.eq(act & (~first | can_first)),
+            self.want.eq(act & (~first | can_first) & (~last_k | can_last)),
+            issue.eq(self.want & ~self.wstall),
             self.tr_adr.eq(Cat(k[:tdw], ch)),
             self.wr_adr.eq(wptr),
             self.active.eq(act),
@@ -80,6 +87,7 @@ class ComputeUnit(Module):
                       load.eq((~act | release) & full_nxt)]
         self.sync += [
             If(issue & first, gap.eq(0)).Elif(gap != 63, gap.eq(gap + 1)),
+            If(self.start, gapl.eq(63)).Elif(issue & last_k, gapl.eq(0)).Elif(gapl != 63, gapl.eq(gapl + 1)),
             If(self.start,
                act.eq(0), ch.eq(0), gap.eq(63), self.done.eq(0)
             ).Else(

@@ -159,10 +159,13 @@ class AccelCore(Module):
         self.comb += [pd_w.adr.eq(sub), pd_w.dat_w.eq(self.bus_dat_w), pd_w.we.eq(hw & (region == 0)),
                       pd_r.adr.eq(Mux(eng, seq.dr_adr, sub))]
         # weights: 2*rows x 32-bit per word
-        self.comb += [pw_w.adr.eq(Mux(eng, fdw.wd_adr, sub[wsh:])), pw_w.dat_w.eq(Cat(*[self.bus_dat_w] * WW)),
-                      fdw.wd_dat.eq(pw_w.dat_r), fdw.qd_dat.eq(pq_w.dat_r),
+        self.comb += [pw_w.adr.eq(sub[wsh:]), pw_w.dat_w.eq(Cat(*[self.bus_dat_w] * WW)),
+                      fdw.wd_dat.eq(pw_r.dat_r), fdw.qd_dat.eq(pq_w.dat_r), comp.wstall.eq(fdw.wreq),
                       pw_w.we.eq(Mux(hw & (region == 1), 1 << sub[:wsh], 0)),
-                      pw_r.adr.eq(Mux(eng, Mux(dwin, dww.wr_adr, comp.wr_adr), sub[wsh:]))]
+                      pw_r.adr.eq(Mux(eng, Mux(dwin, dww.wr_adr, Mux(fdw.wreq, fdw.wd_adr,
+                                                                   Mux(fdw.pf_rd, fdw.pf_adr, comp.wr_adr))),
+                                         sub[wsh:])),
+                      fdw.port_idle.eq(~comp.want)]
         # quant: 16-word stride, 3*Q words used
         self.comb += [pq_w.adr.eq(Mux(eng, fdw.qd_adr, sub[4:])), pq_w.dat_w.eq(Cat(*[self.bus_dat_w] * (3 * Q))),
                       pq_w.we.eq(Mux(hw & (region == 2) & (sub[:4] < 3 * Q), 1 << sub[:4], 0)),

@@ -18,7 +18,7 @@ of a tap-buffer half = channel group g of one pixel, exactly what a pointwise CO
 Padded kernel positions (SAME) contribute 0 (TFLM pads with the input zero point). Kernels are limited
 to 3x3 (the sequencer checks): tap offsets are ky*line + kx*ig with ky, kx <= 2 (adders and muxes only).
 """
-from migen import Array, Cat, If, Module, Mux, Signal
+from migen import Array, Cat, If, Memory, Module, Mux, Signal
 
 from accel.hw.requant import RequantLane
 
@@ -55,7 +55,13 @@ class FusedDw(Module):
         self.rd_dat = Signal(64)
         self.rd_adr2 = Signal(aw)
         self.rd_dat2 = Signal(64)
-        # Weight memory second port, quant memory second port (1-cycle latency).
+        # Weight memory read port, shared with the compute unit: ``wreq`` takes it for one cycle per group
+        # (8 rows: two, the second for kernel position 8) and stalls the compute unit that cycle; the group's
+        # weights are latched. Quant memory: its idle write port is the second read port (1-cycle latency).
+        self.wreq = Signal()
+        self.port_idle = Signal()        # the compute unit does not want the weight port this cycle
+        self.pf_rd = Signal()            # 16 rows: prefetch the next group's weight word in an idle slot
+        self.pf_adr = Signal(wa)
         self.wd_adr = Signal(wa)
         self.wd_dat = Signal(8 * WB)
         self.qd_adr = Signal(qa)
@@ -122,14 +128,27 @@ class FusedDw(Module):
         half_free = ~(self.full >> half)[0] & ~(own >> half)[0]
         can_grp = gap >= RQ - 1
         fire = Signal()
+        # 16 rows: a FIFO (LUT RAM, PF_DEPTH words of the 72 used bytes) of prefetched weight words, one per
+        # group in group order, filled in the compute unit's idle weight-port cycles; a group whose word is
+        # not there yet takes the port (stalls the compute unit) unless its prefetch is in flight.
+        PF_DEPTH = 16
+        pf_cnt = Signal(5)
+        pf_fly = Signal()
+        pf_g = Signal(8)
+        pf_head, pf_tail = Signal(4), Signal(4)
+        have = Signal()
+        wait_pf = Signal()
+        if WB == 128:
+            self.comb += [have.eq(pf_cnt != 0), wait_pf.eq(first_pair & (pf_cnt == 0) & pf_fly)]
         self.comb += [
-            fire.eq(running & ~(first_pair & ~can_grp) & ~(pix_start & ~half_free)),
+            fire.eq(running & ~(first_pair & ~can_grp) & ~(pix_start & ~half_free) & ~wait_pf),
             self.issue.eq(fire),
             self.stall.eq(running & ~fire),
             self.active.eq(running),
             self.rd_adr.eq(a_pix + offA + grp),
             self.rd_adr2.eq(a_pix + offB + grp),
             self.wd_adr.eq(d["dw_w_base"] + (Cat(s[2], grp) if WB == 64 else grp)),
+            self.wreq.eq(fire & ((s == 0) | (s == 4) if WB == 64 else ((s == 0) & ~have))),
         ]
         self.sync += [
             If(fire & first_pair, gap.eq(0)).Elif(gap != 15, gap.eq(gap + 1)),
@@ -165,17 +184,54 @@ class FusedDw(Module):
         v1, f1, l1, vA1, vB1, lg1, fin1, half1 = (Signal(name=f"fd1_{n}") for n in
                                                   ("v", "f", "l", "va", "vb", "lg", "fin", "half"))
         s1 = Signal(3)
+        wnew1 = Signal()
+        self.sync += wnew1.eq(self.wreq)
         grp1 = Signal(8)
         pix1 = Signal(aw + 8)
         self.sync += [v1.eq(fire), f1.eq(first_pair), l1.eq(last_pair), vA1.eq(vA), vB1.eq(vB),
                       lg1.eq(last_grp), fin1.eq(last_grp & last_ox & last_oy), half1.eq(half),
                       s1.eq(s), grp1.eq(grp), pix1.eq(pix)]
-        wbytes = [Signal((8, True), name=f"fd_wb{i}") for i in range(64)]
-        if WB == 64:
-            self.comb += [wbytes[i].eq(self.wd_dat[8 * i:8 * i + 8]) for i in range(64)]
-        else:   # one 128-byte word per group: bytes 0..63 positions 0-7, 64..127 position 8
-            self.comb += [wbytes[i].eq(Mux(s1[2], self.wd_dat[512 + 8 * i:520 + 8 * i], self.wd_dat[8 * i:8 * i + 8]))
-                          for i in range(64)]
+        # wbytes[0..63]: positions 0-7 (byte r*8 + p); wbytes[64 + r]: position 8 of lane r.
+        wbytes = [Signal((8, True), name=f"fd_wb{i}") for i in range(72)]
+        wl = [Signal((8, True), name=f"fd_wl{i}") for i in range(72)]
+        raw = [self.wd_dat[8 * i:8 * i + 8] for i in range(64)]
+        raw += [self.wd_dat[8 * (64 + 8 * r):8 * (64 + 8 * r) + 8] if WB == 128 else self.wd_dat[64 * r:64 * r + 8]
+                for r in range(8)]
+        if WB == 128:      # one word per group: prefetched (FIFO -> latch at pair 0) or read at pair 0 and latched
+            self.comb += [wbytes[i].eq(Mux(wnew1, raw[i], wl[i])) for i in range(72)]
+            pop = Signal()
+            push = Signal()
+            pfm = Memory(576, PF_DEPTH, name="dw_pf_mem")
+            pfw = pfm.get_port(write_capable=True)
+            pfr = pfm.get_port(async_read=True)
+            self.specials += pfm, pfw, pfr
+            head_b = [Signal((8, True), name=f"fd_pfh{i}") for i in range(72)]
+            self.comb += [pfw.adr.eq(pf_tail), pfw.dat_w.eq(Cat(*raw)), pfw.we.eq(push), pfr.adr.eq(pf_head)]
+            self.comb += [head_b[i].eq(pfr.dat_r[8 * i:8 * i + 8]) for i in range(72)]
+            self.comb += [
+                pop.eq(fire & first_pair & have),
+                self.pf_rd.eq(running & self.port_idle & ~self.wreq & ((pf_cnt + pf_fly) < PF_DEPTH)),
+                self.pf_adr.eq(d["dw_w_base"] + pf_g),
+                push.eq(pf_fly),
+            ]
+            nxt_g = Signal(8)
+            self.comb += nxt_g.eq(Mux(pf_g == d["ig"] - 1, 0, pf_g + 1))
+            self.sync += [
+                If(v1 & wnew1, *[wl[i].eq(raw[i]) for i in range(72)]),
+                If(pop, *[wl[i].eq(head_b[i]) for i in range(72)]),
+                If(self.start, pf_cnt.eq(0), pf_fly.eq(0), pf_g.eq(0), pf_head.eq(0), pf_tail.eq(0)).Else(
+                    pf_fly.eq(self.pf_rd),
+                    If(self.pf_rd | self.wreq, pf_g.eq(nxt_g)),
+                    If(pop, pf_head.eq(pf_head + 1)),
+                    If(push, pf_tail.eq(pf_tail + 1)),
+                    If(pop & ~push, pf_cnt.eq(pf_cnt - 1)).Elif(push & ~pop, pf_cnt.eq(pf_cnt + 1))),
+            ]
+        else:              # word 0 (positions 0-7) at pair 0, latched; word 1 (position 8) read at pair 4
+            first_w = Signal()
+            self.comb += first_w.eq(wnew1 & ~s1[2])
+            self.comb += [wbytes[i].eq(Mux(first_w, raw[i], wl[i])) for i in range(64)]
+            self.comb += [wbytes[64 + r].eq(raw[64 + r]) for r in range(8)]
+            self.sync += If(v1 & first_w, *[wl[i].eq(raw[i]) for i in range(64)])
         pA = [Signal((18, True), name=f"fd_pa{l}") for l in range(8)]
         pB = [Signal((18, True), name=f"fd_pb{l}") for l in range(8)]
         v2, f2, l2, lg2, fin2, half2 = (Signal(name=f"fd2_{n}") for n in ("v", "f", "l", "lg", "fin", "half"))
@@ -189,10 +245,11 @@ class FusedDw(Module):
             wa_, wb_ = Signal((8, True), name=f"fd_wa{l}"), Signal((8, True), name=f"fd_wbb{l}")
             wsel_a = Array(wbytes[8 * l + 2 * k] for k in range(4))
             wsel_b = Array(wbytes[8 * l + 2 * k + 1] for k in range(4))
+            p8 = wbytes[64 + l]
             self.comb += [
                 ba.eq(self.rd_dat[8 * l:8 * l + 8]), bb.eq(self.rd_dat2[8 * l:8 * l + 8]),
                 xa.eq(Mux(vA1, ba - d["in_zp"], 0)), xb.eq(Mux(vB1, bb - d["in_zp"], 0)),
-                wa_.eq(wsel_a[sel]), wb_.eq(wsel_b[sel]),
+                wa_.eq(Mux(s1[2], p8, wsel_a[sel])), wb_.eq(Mux(s1[2], 0, wsel_b[sel])),
             ]
             self.sync += [pA[l].eq(lut_mul(self, xa, wa_, f"fd_ma{l}")), pB[l].eq(lut_mul(self, xb, wb_, f"fd_mb{l}"))]
         self.sync += [v2.eq(v1), f2.eq(f1), l2.eq(l1), lg2.eq(lg1), fin2.eq(fin1), half2.eq(half1),
