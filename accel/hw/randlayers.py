@@ -146,7 +146,7 @@ def _random_dwpw_model(seed: int, max_hw: int) -> Model:
     rng = np.random.default_rng(seed)
     extreme = bool(rng.random() < 0.5)
     h, w = int(rng.integers(1, max_hw + 1)), int(rng.integers(1, max_hw + 1))
-    c = int(rng.choice([1, 2, 3, 5, 8, 12, 16, 20, 24, 33, 64]))
+    c = int(rng.choice([1, 2, 3, 5, 8, 12, 16, 20, 24, 33, 64, 136]))   # 136: 17 groups > the 16-word weight FIFO
     kh, kw = int(rng.integers(1, min(h, 3) + 1)), int(rng.integers(1, min(w, 3) + 1))
     if rng.random() < 0.5:
         kh, kw = min(h, 3), min(w, 3)
