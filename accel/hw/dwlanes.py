@@ -7,10 +7,15 @@ write port is idle during a layer), 8 channels each: 16 int8 multipliers, ceil(k
 per group for 3x3, i.e. 40 cycles per 64-channel pixel -- under the 64 cycles the 8x8 array needs for
 the pointwise 64->64, so there the depthwise layer hides under the pointwise one; on the 16x8 array
 (32 cycles per pixel) the block is depthwise-bound at 40 cycles per pixel (still 1.9x faster than
-DW + PW as separate layers). The multipliers are shift-and-add (LUTs), off the DSP budget. The depthwise weights come
-through the weight memory's idle write port (2 words per group, byte ``r*8 + p%8`` of word ``p//8`` =
-channel r, kernel position p = ky*kw + kx) and the depthwise quant words through the quant memory's
-idle write port. ``dw_rq_lanes`` requant lanes requantize the 8 accumulators of a group in
+DW + PW as separate layers). The multipliers are shift-and-add (LUTs), off the DSP budget.
+The depthwise weights (byte ``r*8 + p%8`` of 64-byte sub-word ``p//8`` = channel r, kernel position
+p = ky*kw + kx; one 128-byte word per group on 16 rows, two 64-byte words on 8 rows) come through the
+weight memory's READ port, shared with the compute unit: on 16 rows a 16-word FIFO (LUT RAM) prefetches
+them in cycles the compute unit leaves the port idle; a group whose word is not there takes the port
+for one cycle and stalls the compute unit (always so on 8 rows). Using the write port as a second read
+port instead would turn the 1024-bit-wide weight memory into true-dual-port BRAM (32 instead of 15
+RAMB36). The depthwise quant words come through the quant memory's idle write port.
+``dw_rq_lanes`` requant lanes requantize the 8 accumulators of a group in
 ``8 / dw_rq_lanes`` cycles; groups are issued no faster than that (small kernels only). The result
 byte minus the intermediate zero point (``mid_zp``) is the 9-bit tap the array multiplies; tap word g
 of a tap-buffer half = channel group g of one pixel, exactly what a pointwise CONV in word mode holds.
