@@ -3,8 +3,8 @@
 Memory images (all little-endian):
 * activations: words of 8 bytes, tensor (H, W, C) at ``base + (h*W + w)*G + c//8``, byte ``c % 8``
   (``G = ceil(C/8)``; the padding channels of the last group are don't-care);
-* weights: words of rows*cols = 64 bytes, byte ``r*8 + c`` = weight of array row r (output channel /
-  DW lane) and column c (reduction tap);
+* weights: words of rows*cols bytes (64 for 8 rows, 128 for 16), byte ``r*8 + c`` = weight of array row
+  r (output channel of the pass / DW lane; DW and pooling use rows 0..7 only) and column c (reduction tap);
 * quant: words of ``rq_lanes`` channels, 3 x 32-bit each: bias, Q31 multiplier, shift (signed);
 * descriptors: :mod:`accel.descriptor`.
 
@@ -47,14 +47,15 @@ class Program:
     config: AccelConfig
     descs: list                     # list of field dicts (one per accelerator layer)
     desc_words: list                # flat list of 32-bit words, END included
-    weights: np.ndarray             # uint8 (n, 64)
+    weights: np.ndarray             # uint8 (n, rows*cols)
     quant: np.ndarray               # uint32 (n, 3*rq_lanes)
     input: TensorLoc
     output: TensorLoc
     layer_out: list                 # per IR layer: TensorLoc of its output (None for CPU layers)
-    desc_layer: list                # per descriptor: index of its IR layer
+    desc_layer: list                # per descriptor: index of its (last) IR layer
     cpu_tail: list = field(default_factory=list)   # IR layers the CPU runs after the accelerator
     model: Model | None = None
+    desc_first: list = field(default_factory=list)  # per descriptor: its first IR layer (DWPW: the DW)
 
     def summary(self) -> str:
         c = self.config
@@ -82,8 +83,14 @@ class _Builder:
         self.qwords: list[np.ndarray] = []
 
     def add_weights(self, words: np.ndarray) -> tuple[int, int]:
+        """``words``: (n, k*64) bytes, k <= rows/8; each row is zero-padded to one weight word."""
+        wb = self.cfg.w_bytes
+        words = np.asarray(words, dtype=np.uint8)
+        words = words.reshape(words.shape[0], -1)
+        if words.shape[1] < wb:
+            words = np.concatenate([words, np.zeros((words.shape[0], wb - words.shape[1]), np.uint8)], axis=1)
         base = len(self.wwords)
-        self.wwords.extend(np.asarray(words, dtype=np.uint8).reshape(-1, 64))
+        self.wwords.extend(words.reshape(-1, wb))
         return base, len(self.wwords) - base
 
     def add_quant(self, bias, mult, shift, nch_padded: int) -> tuple[int, int]:
@@ -118,19 +125,22 @@ def _conv_desc(b: _Builder, layer: Layer, w_ohwi: np.ndarray, geo: dict, in_zp: 
     cout, kh, kw, cin = w_ohwi.shape
     g = groups(cin)
     og = groups(cout)
+    R = cfg.rows
+    npass = -(-og * 8 // R)         # output-channel passes of `rows` channels
     kk = kh * kw
     # Pick the window generator's packing: bytes (dense taps, good for small Cin) or words.
     byte_nk = (kk * cin + 7) // 8
     word_nk = kk * g
     minc = cfg.rq_cycles
-    byte_t = max(kk * cin, og * max(byte_nk, minc))
-    word_t = max(kk * g, og * max(word_nk, minc))
+    fill = -(-kk // 2) if cin == 1 else kk * cin      # cin == 1: two kernel positions per cycle
+    byte_t = max(fill, npass * max(byte_nk, minc))
+    word_t = max(kk * g, npass * max(word_nk, minc))
     byte_mode = byte_t < word_t
     nk = byte_nk if byte_mode else word_nk
     if nk > cfg.tap_depth:
         raise ModelError(f"layer {layer.index} ({layer.op}): reduction of {nk} tap words exceeds the core's "
                          f"tap buffer of {cfg.tap_depth} words; use a larger tap_depth")
-    wmat = np.zeros((og * 8, nk * 8), np.int16)
+    wmat = np.zeros((npass * R, nk * 8), np.int16)
     w = w_ohwi.astype(np.int16)
     if byte_mode:
         wmat[:cout, :kk * cin] = w.reshape(cout, kk * cin)
@@ -138,10 +148,10 @@ def _conv_desc(b: _Builder, layer: Layer, w_ohwi: np.ndarray, geo: dict, in_zp: 
         wp = np.zeros((cout, kh, kw, g * 8), np.int16)
         wp[..., :cin] = w
         wmat[:cout, :] = wp.reshape(cout, kk * g * 8)
-    # word (cog, k): byte r*8+c = wmat[cog*8 + r, k*8 + c]
-    words = wmat.reshape(og, 8, nk, 8).transpose(0, 2, 1, 3).reshape(og * nk, 64)
+    # word (pass, k): byte r*8+c = wmat[pass*rows + r, k*8 + c]
+    words = wmat.reshape(npass, R, nk, 8).transpose(0, 2, 1, 3).reshape(npass * nk, R * 8)
     w_base, w_size = b.add_weights(words.astype(np.int8).view(np.uint8))
-    q_base, q_size = b.add_quant(layer.bias, layer.multiplier, layer.shift, og * 8)
+    q_base, q_size = b.add_quant(layer.bias, layer.multiplier, layer.shift, npass * R)
     return dict(geo, op=D.OP_CONV, flags=D.FLAG_BYTE_MODE if byte_mode else 0, nk=nk,
                 in_zp=in_zp, out_zp=out_zp, pad_val=0, act_min=layer.act_min, act_max=layer.act_max,
                 w_base=w_base, w_size=w_size, q_base=q_base, q_size=q_size)
@@ -174,20 +184,73 @@ def _dw_desc(b: _Builder, layer: Layer, geo: dict, in_zp: int, out_zp: int, wind
                 w_base=w_base, w_size=w_size, q_base=q_base, q_size=q_size)
 
 
+def _dwpw_desc(b: _Builder, dw: Layer, pw: Layer, geo: dict):
+    """Fused DW (own lanes) + PW (array) descriptor: ``geo`` is the DW geometry, ``og`` the PW's."""
+    kh, kw, c = dw.weights.shape
+    g = groups(c)
+    # DW weights: 64-byte sub-word (grp, p // 8), byte r*8 + p % 8 = weight of channel grp*8 + r at
+    # position p = ky*kw + kx; 8 rows: one sub-word per weight word, 16 rows: both in one word.
+    R = b.cfg.rows
+    wt = np.zeros((16, g * 8), np.int16)
+    wt[:kh * kw, :c] = dw.weights.reshape(kh * kw, c)
+    words = wt.reshape(2, 8, g, 8).transpose(2, 0, 3, 1).reshape(g * 2, 64)
+    if R == 16:
+        words = words.reshape(g, 128)
+    dw_w_base, _ = b.add_weights(words.astype(np.int8).view(np.uint8))
+    dw_q_base, _ = b.add_quant(dw.bias, dw.multiplier, dw.shift, g * 8)
+    cout = pw.weights.shape[0]
+    og = groups(cout)
+    npass = -(-og * 8 // R)
+    wmat = np.zeros((npass * R, g * 8), np.int16)
+    wmat[:cout, :c] = pw.weights.reshape(cout, c)
+    pwords = wmat.reshape(npass, R, g, 8).transpose(0, 2, 1, 3).reshape(npass * g, R * 8)
+    w_base, w_size = b.add_weights(pwords.astype(np.int8).view(np.uint8))
+    q_base, q_size = b.add_quant(pw.bias, pw.multiplier, pw.shift, npass * R)
+    return dict(geo, op=D.OP_DWPW, flags=0, nk=g, og=og, in_zp=int(dw.input.zero_point),
+                out_zp=int(pw.output.zero_point), pad_val=0, act_min=pw.act_min, act_max=pw.act_max,
+                w_base=w_base, w_size=w_size, q_base=q_base, q_size=q_size, dw_w_base=dw_w_base,
+                dw_q_base=dw_q_base, mid_zp=int(dw.output.zero_point), dw_act_min=dw.act_min,
+                dw_act_max=dw.act_max)
+
+
+def fusable(layers: list, i: int, cfg: AccelConfig) -> bool:
+    """DW layer i fuses with layer i+1 when that is a 1x1 stride-1 unpadded CONV_2D reading the DW
+    output (the IR is a chain: layer i+1 is the only consumer) and the DW fits the fused lanes."""
+    if i + 1 >= len(layers):
+        return False
+    dw, pw = layers[i], layers[i + 1]
+    if dw.op != "DEPTHWISE_CONV_2D" or pw.op != "CONV_2D":
+        return False
+    kh, kw, c = dw.weights.shape
+    return (kh <= 3 and kw <= 3 and dw.input.shape[2] == c and tuple(pw.weights.shape[1:3]) == (1, 1)
+            and tuple(pw.stride) == (1, 1) and tuple(pw.pad) == (0, 0, 0, 0)
+            and tuple(pw.input.shape) == tuple(dw.output.shape)
+            and int(pw.input.zero_point) == int(dw.output.zero_point) and groups(c) <= cfg.tap_depth)
+
+
 def dw_window_ok(geo: dict) -> bool:
     """The sliding-window DW path handles kernels up to 3x3 with any stride/padding."""
     return geo["kh"] <= 3 and geo["kw"] <= 3
 
 
-def compile_model(model: Model, config: AccelConfig = DEFAULT, dw_window: bool = True) -> Program:
+def compile_model(model: Model, config: AccelConfig = DEFAULT, dw_window: bool = True, fuse: bool = True) -> Program:
+    """``fuse``: run DEPTHWISE_CONV_2D + the pointwise CONV_2D that consumes it as one DWPW descriptor
+    (the intermediate tensor never reaches SRAM: its ``layer_out`` entry is None)."""
     cfg = config
     b = _Builder(cfg)
-    descs, desc_layer, layer_out, cpu_tail = [], [], [], []
+    descs, desc_layer, desc_first, layer_out, cpu_tail = [], [], [], [], []
     cur = TensorLoc(0, 0, _shape3(model.input.shape))
     inp = cur
     layers = list(model.layers)
+    fused_next = False
     for i, layer in enumerate(layers):
         op = layer.op
+        if fused_next:          # the PW half of a DWPW descriptor emitted at layer i - 1
+            fused_next = False
+            layer_out.append(out)
+            desc_layer[-1] = i
+            cur = out
+            continue
         if cpu_tail or op == "SOFTMAX":
             if op != "SOFTMAX" and not cpu_tail:
                 pass
@@ -224,6 +287,11 @@ def compile_model(model: Model, config: AccelConfig = DEFAULT, dw_window: bool =
         elif op == "CONV_2D":
             out3 = _shape3(layer.output.shape)
             d = _conv_desc(b, layer, layer.weights, _geometry(layer, in3, out3), in_zp, out_zp)
+        elif op == "DEPTHWISE_CONV_2D" and fuse and fusable(layers, i, cfg):
+            geo = _geometry(layer, in3, _shape3(layer.output.shape))
+            d = _dwpw_desc(b, layer, layers[i + 1], geo)
+            out3 = _shape3(layers[i + 1].output.shape)
+            fused_next = True
         elif op == "DEPTHWISE_CONV_2D":
             out3 = _shape3(layer.output.shape)
             geo = _geometry(layer, in3, out3)
@@ -251,13 +319,14 @@ def compile_model(model: Model, config: AccelConfig = DEFAULT, dw_window: bool =
                  out_size=out.words)
         descs.append(d)
         desc_layer.append(i)
-        layer_out.append(out)
+        desc_first.append(i)
+        layer_out.append(None if fused_next else out)
         cur = out
     if not descs:
         raise ModelError("model has no layer the accelerator can run")
-    weights = np.array(b.wwords, np.uint8).reshape(-1, 64)
+    weights = np.array(b.wwords, np.uint8).reshape(-1, cfg.w_bytes)
     quant = np.array(b.qwords, np.uint32).reshape(-1, 3 * cfg.rq_lanes)
-    prog = Program(cfg, descs, [], weights, quant, inp, cur, layer_out, desc_layer, cpu_tail, model)
+    prog = Program(cfg, descs, [], weights, quant, inp, cur, layer_out, desc_layer, cpu_tail, model, desc_first)
     _check_fit(prog)
     words = []
     for d in descs:
@@ -277,7 +346,8 @@ def _check_fit(p: Program):
     if act > c.act_depth:
         need.append(f"{act} activation words ({act * 8} B) per buffer > {c.act_depth} ({c.act_depth * 8} B)")
     if len(p.weights) > c.w_depth:
-        need.append(f"{len(p.weights)} weight words ({len(p.weights) * 64} B) > {c.w_depth} ({c.w_depth * 64} B)")
+        need.append(f"{len(p.weights)} weight words ({len(p.weights) * c.w_bytes} B) > {c.w_depth} "
+                    f"({c.w_depth * c.w_bytes} B)")
     if len(p.quant) > c.q_depth:
         need.append(f"{len(p.quant)} quant words ({len(p.quant) * c.rq_lanes} channels) > {c.q_depth} "
                     f"({c.q_depth * c.rq_lanes} channels)")

@@ -18,7 +18,10 @@ OP_CONV = 1      # dense KxK conv / pointwise / fully connected, implicit GEMM o
 OP_DW = 2        # depthwise conv on the array's DW lanes (L = 8 channels per cycle)
 OP_AVGPOOL = 3   # average pool (TFLM rounding), no requantization
 OP_MAXPOOL = 4   # max pool
-OP_NAMES = {OP_END: "END", OP_CONV: "CONV", OP_DW: "DW", OP_AVGPOOL: "AVGPOOL", OP_MAXPOOL: "MAXPOOL"}
+OP_DWPW = 5      # fused depthwise (<= 3x3, own lanes) -> pointwise (GEMM on the array), no SRAM round trip
+OP_NAMES = {OP_END: "END", OP_CONV: "CONV", OP_DW: "DW", OP_AVGPOOL: "AVGPOOL", OP_MAXPOOL: "MAXPOOL",
+            OP_DWPW: "DWPW"}
+OP_LAST = OP_DWPW
 
 # Error codes (CSR ``error``); the core stops at the first one.
 ERR_NONE = 0
@@ -76,7 +79,7 @@ FIELDS = (
     Field("in_size", 16, False, "input tensor size (activation words)"),
     Field("out_base", 16, False, "output tensor base (activation words)"),
     Field("out_size", 16, False, "output tensor size (activation words)"),
-    Field("w_base", 16, False, "weight base (weight words of 64 bytes)"),
+    Field("w_base", 16, False, "weight base (weight words of rows*8 bytes: 128 on the default 16x8 core)"),
     Field("w_size", 16, False, "weight size (weight words)"),
     Field("q_base", 16, False, "quant base (quant words: bias, multiplier, shift of Q channels)"),
     Field("q_size", 16, False, "quant size (quant words)"),
@@ -84,6 +87,13 @@ FIELDS = (
     Field("row_step", 20, False, "input words between output rows = sh * iw * ig"),
     Field("col_step", 12, False, "input words between output columns = sw * ig"),
     Field("org", 24, True, "word address of input pixel (-pt, -pl) = in_base - pt*line - pl*ig"),
+    # DWPW only: the depthwise half (its geometry is kh..org above; the pointwise half uses og, nk = ig,
+    # w_base/q_base, out_zp, act_min/act_max).
+    Field("dw_w_base", 16, False, "DWPW: depthwise weight base (2 weight words per 8-channel group)"),
+    Field("dw_q_base", 16, False, "DWPW: depthwise quant base (8/rq_lanes quant words per group)"),
+    Field("mid_zp", 9, True, "DWPW: zero point of the depthwise output (= the pointwise input)"),
+    Field("dw_act_min", 9, True, "DWPW: depthwise output clamp low"),
+    Field("dw_act_max", 9, True, "DWPW: depthwise output clamp high"),
 )
 
 FIELD_BY_NAME = {f.name: f for f in FIELDS}
@@ -178,11 +188,22 @@ def markdown() -> str:
     lines += ["", "## Flags", "", "- bit 0 `BYTE_MODE`: the window generator packs the taps of one output pixel",
               "  byte by byte (kernel-position-major, `cin` channels each) into tap words; used when",
               "  `kh*kw*cin` is small (first layer). Otherwise it copies one 8-channel word per tap.",
-              "- bit 1 `DW_WINDOW`: depthwise on the sliding 3x3 window register (1 new column per output).", ""]
+              "- bit 1 `DW_WINDOW`: depthwise on the sliding 3x3 window register (1 new column per output).", "",
+              "## Fused depthwise + pointwise (`DWPW`)", "",
+              "One descriptor runs a depthwise conv (kernel <= 3x3, any stride, SAME/VALID, depth multiplier 1)",
+              "and the 1x1 stride-1 conv that consumes its output. Fields `kh kw ih iw ig oh ow sh sw pt pl",
+              "line row_step col_step org in_base in_size in_zp` describe the depthwise input and window; the",
+              "depthwise lanes requantize with `dw_q_base`, `mid_zp`, `dw_act_min/max` and write `y - mid_zp`",
+              "straight into the tap buffer (tap word g = channel group g of one pixel); the array then runs the",
+              "pointwise part with `og`, `nk` (= `ig`), `w_base`, `q_base`, `out_zp`, `act_min/max` into",
+              "`out_base`. Depthwise weights: word `dw_w_base + 2*g + p//8`, byte `r*8 + p%8` = weight of",
+              "channel `8g+r` at kernel position `p = ky*kw + kx`; quant as for any layer (`dw_q_base`).", ""]
     lines += ["## Checks", "",
               "Before a layer runs the sequencer checks: op known; `kh kw ih iw ig oh ow og sh sw nk` nonzero;",
               "`in_base+in_size`, `out_base+out_size` <= activation depth, `w_base+w_size` <= weight depth,",
-              "`q_base+q_size` <= quant depth, and `nk` <= tap buffer depth. A failure sets `error` and stops.", ""]
+              "`q_base+q_size` <= quant depth, and `nk` <= tap buffer depth; for `DWPW` also",
+              "`dw_w_base + 2*ig` <= weight depth, `dw_q_base + ig*8/rq_lanes` <= quant depth and `kh, kw` <= 3.",
+              "A failure sets `error` and stops.", ""]
     return "\n".join(lines)
 
 

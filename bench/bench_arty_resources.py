@@ -116,7 +116,7 @@ def synth(name, files, top, cwd) -> str:
         log(f"{name}: cached ({stat.name})")
         return stat.read_text()
     if name == "accel":  # bench/bench_accel.py's cache of the same synthesis (same Verilog, same script)
-        other = ROOT / "build" / "accel_yosys" / f"stat-{hashlib.sha256(Path(files[0]).read_bytes()).hexdigest()[:12]}.txt"
+        other = ROOT / "build" / "accel_yosys" / "default" / f"stat-{hashlib.sha256(Path(files[0]).read_bytes()).hexdigest()[:12]}.txt"
         if other.exists():
             log(f"{name}: cached by bench_accel.py ({other.relative_to(ROOT)})")
             return other.read_text()

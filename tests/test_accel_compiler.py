@@ -61,6 +61,30 @@ def test_behavioural_model_matches_golden(seed):
         assert np.array_equal(y, golden.run(m, x)), f"seed={s} {kind}"
 
 
+def test_behavioural_model_matches_golden_on_fused_blocks(seed):
+    """DWPW descriptors (fused DW+PW) through the Python model of the core reproduce golden's two layers."""
+    from accel.hw.randlayers import random_dwpw_model
+    for i in range(100):
+        s = seed * 1000 + i
+        m = random_dwpw_model(s)
+        x = random_input(m, s)
+        prog = C.compile_model(m)
+        assert [d["op"] for d in prog.descs] == [D.OP_DWPW]
+        y = M.run_program(prog, x).reshape(m.output.shape)
+        assert np.array_equal(y, golden.run(m, x)), f"seed={s}"
+
+
+def test_compiler_fuses_only_dw_pw_pairs():
+    """MLPerf DS-CNN: every DW+PW pair becomes one DWPW descriptor; fuse=False keeps them apart."""
+    from accel.tflite_import import load_tflite
+    from training.zoo import zoo_model
+    m = load_tflite(zoo_model("mlperf"))
+    ops = [d["op"] for d in C.compile_model(m).descs]
+    assert ops == [D.OP_CONV] + [D.OP_DWPW] * 4 + [D.OP_AVGPOOL, D.OP_CONV], ops
+    ops = [d["op"] for d in C.compile_model(m, fuse=False).descs]
+    assert ops == [D.OP_CONV] + [D.OP_DW, D.OP_CONV] * 4 + [D.OP_AVGPOOL, D.OP_CONV], ops
+
+
 def test_c_header_of_program(tmp_path):
     m = random_layer_model(1, "conv")
     prog = C.compile_model(m)

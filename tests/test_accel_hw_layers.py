@@ -10,23 +10,26 @@ import pytest
 from accel import compiler as C
 from accel import descriptor as D
 from accel import golden
-from accel.hw.randlayers import KINDS, random_input, random_layer_model
+from accel.hw.config import DEFAULT, SMALL
+from accel.hw.randlayers import KINDS, random_dwpw_model, random_input, random_layer_model
 from accel.hw.rtl_engine import RtlCore, run_program
 
-N_PER_KIND = 100          # 6 kinds -> 600 configurations
+N_PER_KIND = 100          # 6 kinds -> 600 configurations per core configuration (DEFAULT, SMALL)
+N_FUSED = 300             # fused DW+PW blocks (one DWPW descriptor each) per core configuration
 
 
-@pytest.fixture(scope="module")
-def core():
-    with RtlCore() as c:
+@pytest.fixture(scope="module", params=[DEFAULT, SMALL], ids=["default", "small"])
+def core(request):
+    """One Verilator build per configuration: DEFAULT (16x8 array) and SMALL (8x8)."""
+    with RtlCore(request.param) as c:
         yield c
 
 
 def _run_one(core, s, kind):
-    m = random_layer_model(s, kind)
+    m = random_layer_model(s, kind, config=core.cfg)
     x = random_input(m, s)
     ref = golden.run(m, x)
-    prog = C.compile_model(m)
+    prog = C.compile_model(m, core.cfg)
     core.load(prog)
     y, st, _ = run_program(core, prog, x)
     return m, ref, y.reshape(ref.shape), st
@@ -42,19 +45,72 @@ def test_random_layers_rtl_vs_golden(core, seed, kind):
             L = m.layers[0]
             bad.append(f"seed={s} {kind} in={L.input.shape} out={L.output.shape} k={L.kernel} s={L.stride} "
                        f"{L.padding}: {int((ref != y).sum())} of {ref.size} differ")
-    print(f"{kind}: {N_PER_KIND} configurations, {len(bad)} mismatches (seeds {seed * 1000}..{seed * 1000 + N_PER_KIND - 1})")
+    print(f"{core.cfg.key()} {kind}: {N_PER_KIND} configurations, {len(bad)} mismatches (seeds {seed * 1000}..{seed * 1000 + N_PER_KIND - 1})")
     assert not bad, "\n".join(bad[:10])
+
+
+def test_random_fused_dw_pw_blocks_rtl_vs_golden(core, seed):
+    """DEPTHWISE_CONV_2D (<= 3x3, stride 1/2, SAME/VALID) + pointwise CONV_2D, fused into one DWPW
+    descriptor (the depthwise output never reaches SRAM), against golden's two layers."""
+    bad = []
+    for i in range(N_FUSED):
+        s = seed * 1000 + i
+        m = random_dwpw_model(s, config=core.cfg)
+        x = random_input(m, s)
+        ref = golden.run(m, x)
+        prog = C.compile_model(m, core.cfg)
+        assert [d["op"] for d in prog.descs] == [D.OP_DWPW] and prog.layer_out[0] is None
+        core.load(prog)
+        y, st, _ = run_program(core, prog, x)
+        if not np.array_equal(ref, y.reshape(ref.shape)):
+            L = m.layers[0]
+            bad.append(f"seed={s} dwpw in={L.input.shape} mid={L.output.shape} out={m.output.shape} k={L.kernel} "
+                       f"s={L.stride} {L.padding}: {int((ref != y.reshape(ref.shape)).sum())} of {ref.size} differ")
+    print(f"{core.cfg.key()} dwpw: {N_FUSED} fused blocks, {len(bad)} mismatches (seeds {seed * 1000}..{seed * 1000 + N_FUSED - 1})")
+    assert not bad, "\n".join(bad[:10])
+
+
+def test_single_channel_convs_dual_read(core, seed):
+    """CONV on a 1-channel input in byte mode (the first layer) runs on the dual-read generator
+    (two kernel positions per cycle): random kernels up to 10x5, strides, padding."""
+    n = 0
+    for i in range(80):
+        s = seed * 1000 + i
+        m = random_layer_model(s, "conv", config=core.cfg, channels=1)
+        prog = C.compile_model(m, core.cfg)
+        n += bool(prog.descs[0]["flags"] & D.FLAG_BYTE_MODE)
+        x = random_input(m, s)
+        core.load(prog)
+        y, _, _ = run_program(core, prog, x)
+        assert np.array_equal(y.reshape(m.output.shape), golden.run(m, x)), f"seed={s}"
+    assert n >= 15, f"only {n} of 80 ran in byte mode"     # small kernels pick word mode
+
+
+def test_fused_and_unfused_agree(core, seed):
+    """The same DW+PW pair fused (one DWPW descriptor) and unfused (DW, then CONV) gives the same bytes."""
+    for i in range(30):
+        s = seed * 1000 + i
+        m = random_dwpw_model(s, config=core.cfg)
+        x = random_input(m, s)
+        outs = []
+        for fuse in (True, False):
+            prog = C.compile_model(m, core.cfg, fuse=fuse)
+            assert len(prog.descs) == (1 if fuse else 2)
+            core.load(prog)
+            y, _, _ = run_program(core, prog, x)
+            outs.append(y)
+        assert np.array_equal(outs[0], outs[1]), f"seed={s}"
 
 
 def test_dw_window_and_general_paths_agree(core, seed):
     """Depthwise 3x3 runs on the sliding-window lanes; forcing the general (tap-buffer) path must agree."""
     for i in range(20):
         s = seed * 1000 + i
-        m = random_layer_model(s, "dw")
+        m = random_layer_model(s, "dw", config=core.cfg)
         x = random_input(m, s)
         ref = golden.run(m, x)
         for window in (True, False):
-            prog = C.compile_model(m, dw_window=window)
+            prog = C.compile_model(m, core.cfg, dw_window=window)
             core.load(prog)
             y, _, _ = run_program(core, prog, x)
             assert np.array_equal(y.reshape(ref.shape), ref), f"seed={s} window={window}"
@@ -62,8 +118,8 @@ def test_dw_window_and_general_paths_agree(core, seed):
 
 def _bad_run(core, desc: dict):
     """Load a valid single PW layer, then replace its descriptor by ``desc`` and run."""
-    m = random_layer_model(7, "pw")
-    prog = C.compile_model(m)
+    m = random_layer_model(7, "pw", config=core.cfg)
+    prog = C.compile_model(m, core.cfg)
     core.load(prog)
     core.write_tensor(prog.input, random_input(m, 7))
     core.write(C.bus_addr("desc", 0), D.pack(desc) + D.pack({"op": D.OP_END}))
@@ -75,14 +131,15 @@ def _bad_run(core, desc: dict):
     ("unknown_op", D.ERR_OP), ("op_15", D.ERR_OP), ("act_range", D.ERR_RANGE), ("weight_range", D.ERR_RANGE),
     ("quant_range", D.ERR_RANGE), ("tap_range", D.ERR_RANGE), ("zero_kernel", D.ERR_ZERO),
     ("zero_height", D.ERR_ZERO), ("zero_size", D.ERR_ZERO), ("zero_stride", D.ERR_ZERO),
+    ("dwpw_weight_range", D.ERR_RANGE), ("dwpw_quant_range", D.ERR_RANGE), ("dwpw_kernel_4", D.ERR_RANGE),
 ])
 def test_bad_descriptor_sets_error_and_stops(core, case, err):
-    m = random_layer_model(7, "pw")
-    good = C.compile_model(m).descs[0]
+    m = random_layer_model(7, "pw", config=core.cfg)
+    good = C.compile_model(m, core.cfg).descs[0]
     cfg = core.cfg
     d = dict(good)
     if case == "unknown_op":
-        d["op"] = 5
+        d["op"] = D.OP_LAST + 1     # first unassigned op (5 became DWPW in v2)
     elif case == "op_15":
         d["op"] = 15
     elif case == "act_range":
@@ -102,11 +159,19 @@ def test_bad_descriptor_sets_error_and_stops(core, case, err):
         d["in_size"] = 0
     elif case == "zero_stride":
         d["sw"] = 0
+    elif case.startswith("dwpw"):
+        d["op"] = D.OP_DWPW
+        if case == "dwpw_weight_range":
+            d["dw_w_base"] = cfg.w_depth - (2 if cfg.rows == 8 else 1) * d["ig"] + 1   # words per group
+        elif case == "dwpw_quant_range":
+            d["dw_q_base"] = cfg.q_depth - 1
+        else:
+            d["kh"] = 4
     _, st = _bad_run(core, d)
     assert st["cycles"] < 1000, f"core did not stop: {st}"
     assert st["error"] == err and not st["done"], st
     # The core is usable again afterwards.
-    prog = C.compile_model(m)
+    prog = C.compile_model(m, core.cfg)
     core.load(prog)
     x = random_input(m, 7)
     y, st, _ = run_program(core, prog, x)
@@ -122,8 +187,8 @@ def test_descriptor_list_without_end_stops(core):
 
 def test_layer_limit_and_base(core):
     """n_layers=1 stops after one layer; desc_base selects where the walk starts."""
-    m = random_layer_model(3, "conv")
-    prog = C.compile_model(m)
+    m = random_layer_model(3, "conv", config=core.cfg)
+    prog = C.compile_model(m, core.cfg)
     core.load(prog)
     x = random_input(m, 3)
     core.write_tensor(prog.input, x)

@@ -6,7 +6,8 @@ from accel import compiler as C
 from accel import golden
 from accel.hw.rtl_engine import RtlCore, pick_config, run_program
 
-MLPERF_CYCLE_LIMIT = 60_000
+V1_MLPERF_CYCLES = 49_116     # v1 (8x8 array, DW and PW as separate layers), measured
+MLPERF_CYCLE_LIMIT = 40_000      # v2 requirement (DW fused under PW); v1 was 60,000 (measured 49,116)
 
 
 def _load(name):
@@ -40,6 +41,40 @@ def test_model_rtl_vs_golden_every_layer(name, seed):
             print(f"{name}: {st['cycles']} cycles start to done ({cfg.key()})")
             if name == "mlperf":
                 assert st["cycles"] <= MLPERF_CYCLE_LIMIT, st
+
+
+def test_mlperf_on_small_config_every_layer(seed):
+    """The SMALL configuration (8x8 array, 2+1 requant lanes) runs the MLPerf model bit-exactly too."""
+    from accel.hw.config import SMALL
+    m = _load("mlperf")
+    prog = C.compile_model(m, SMALL)
+    x = np.random.default_rng(seed).integers(-128, 128, m.input.shape).astype(np.int8)
+    ref = golden.run(m, x, return_all=True)
+    with RtlCore(SMALL) as core:
+        core.load(prog)
+        _, st, inter = run_program(core, prog, x, step=True)
+        for i, t in enumerate(inter):
+            li = prog.desc_layer[i]
+            assert np.array_equal(ref[li].reshape(t.shape), t), f"layer {li} ({m.layers[li].op})"
+        y, st, _ = run_program(core, prog, x)
+        print(f"mlperf on SMALL: {st['cycles']} cycles start to done ({SMALL.key()})")
+        assert st["cycles"] <= V1_MLPERF_CYCLES, st      # the small core is never slower than v1's default
+
+
+def test_mlperf_unfused_still_matches_golden(seed):
+    """fuse=False: the DW layers run on their own descriptors (sliding-window path), every tensor compared."""
+    m = _load("mlperf")
+    cfg = pick_config(m)
+    prog = C.compile_model(m, cfg, fuse=False)
+    x = np.random.default_rng(seed).integers(-128, 128, m.input.shape).astype(np.int8)
+    ref = golden.run(m, x, return_all=True)
+    with RtlCore(cfg) as core:
+        core.load(prog)
+        _, st, inter = run_program(core, prog, x, step=True)
+        for i, t in enumerate(inter):
+            li = prog.desc_layer[i]
+            assert np.array_equal(ref[li].reshape(t.shape), t), f"layer {li} ({m.layers[li].op})"
+        print(f"mlperf unfused: {st['cycles']} cycles (sum of single-layer runs)")
 
 
 def test_rtl_engine_run_matches_golden_on_batch():

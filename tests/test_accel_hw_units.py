@@ -1,5 +1,6 @@
 """Unit tests of Migen modules in Migen's simulator: requant lane and MAC array vs numpy/accel.quant."""
 import numpy as np
+import pytest
 from migen.sim import run_simulation
 
 from accel.hw.mac_array import MacArray
@@ -59,28 +60,34 @@ def test_requant_lane_matches_tflm_rounding(seed):
                           f"M={mult[bad[0]]} shift={shift[bad[0]]}: rtl {out[bad[0]]} ref {ref[bad[0]]}")
 
 
-def test_mac_array_modes(seed):
+@pytest.mark.parametrize("rows", [8, 16])
+def test_mac_array_modes(seed, rows):
+    """rows=16: rows r and r+8 share one packed 9x25 multiply; extreme operands (+-255 x -128) included."""
     rng = np.random.default_rng(seed)
-    dut = MacArray(8, 8, meta_width=4)
+    R = rows
+    dut = MacArray(R, 8, meta_width=4)
     steps = []
     for mode in ("gemm", "col", "diag", "max"):
         nk = int(rng.integers(1, 6))
         for k in range(nk):
             steps.append(dict(mode=mode, first=k == 0, last=k == nk - 1,
-                              taps=rng.integers(-255, 256, 8), diag=rng.integers(-255, 256, (8, 8)),
-                              w=rng.integers(-128, 128, (8, 8)), col=int(rng.integers(8))))
+                              taps=rng.choice([-255, 255, -128, 0], 8) if k == 0 else rng.integers(-255, 256, 8),
+                              diag=rng.integers(-255, 256, (8, 8)),
+                              w=rng.choice([-128, 127], (R, 8)) if k == 0 else rng.integers(-128, 128, (R, 8)),
+                              col=int(rng.integers(8))))
     # reference
     refs = []
-    acc = np.zeros(8, np.int64)
+    acc = np.zeros(R, np.int64)
+    lane = np.arange(R) % 8                               # rows 8..15 shadow rows 0..7 outside GEMM
     for s in steps:
         if s["mode"] == "gemm":
             v = s["w"] @ s["taps"]
         elif s["mode"] == "col":
-            v = s["taps"] * s["w"][:, s["col"]]
+            v = s["taps"][lane] * s["w"][:, s["col"]]
         elif s["mode"] == "diag":
-            v = (s["diag"].T * s["w"]).sum(1)          # cell (r, c): diag[c][r] * w[r][c]
+            v = (s["diag"].T[lane] * s["w"]).sum(1)      # cell (r, c): diag[c][r % 8] * w[r][c]
         else:
-            v = s["taps"].copy()                          # max pool: column taps, weight 1
+            v = s["taps"][lane].copy()                    # max pool: column taps, weight 1
         if s["first"]:
             acc = v.copy()
         elif s["mode"] == "max":
@@ -104,7 +111,7 @@ def test_mac_array_modes(seed):
                 yield dut.maxmode.eq(int(s["mode"] == "max"))
                 yield dut.col_sel.eq(s["col"] if s["mode"] != "max" else 0)
                 w = 0
-                for r in range(8):
+                for r in range(R):
                     for c in range(8):
                         w |= (int(s["w"][r, c]) & 0xFF) << (8 * (r * 8 + c))
                 yield dut.w.eq(w)
@@ -117,7 +124,7 @@ def test_mac_array_modes(seed):
             yield
             if (yield dut.res_valid):
                 row = []
-                for r in range(8):
+                for r in range(R):
                     row.append((yield dut.res[r]))
                 got.append(np.array(row, np.int64))
     run_simulation(dut, tb())

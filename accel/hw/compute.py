@@ -11,7 +11,9 @@ from accel import descriptor as D
 
 
 class ComputeUnit(Module):
-    def __init__(self, d, win, aw=10, tdw=8, wa=9, qa=7, rqc=2, pool_minc=16):
+    def __init__(self, d, win, aw=10, tdw=8, wa=9, qa=7, rqc=2, pool_minc=16, row_words=1, qpg=2):
+        """``rqc``: requant cycles (= quant words) per GEMM vector of rows = 8*row_words channels;
+        ``qpg``: the same for one 8-channel group (DW / pool vectors, last pass of an odd ``og``)."""
         self.start = Signal()
         self.full = Signal(2)
         self.clr_full = Signal(2)
@@ -27,14 +29,22 @@ class ComputeUnit(Module):
         self.oaddr = Signal(aw)
         self.qaddr = Signal(qa)
         self.n = Signal(16)
+        self.two = Signal()            # row_words == 2: this vector has 2 output words
+        self.wstall = Signal()         # the fused DW lanes take the weight port this cycle
+        self.want = Signal()           # the unit would issue (use the weight port) this cycle
         self.done = Signal()
         self.active = Signal()
         self.stall = Signal()
 
-        conv = d["op"] == D.OP_CONV
+        conv = (d["op"] == D.OP_CONV) | (d["op"] == D.OP_DWPW)     # DWPW: the pointwise half
         pool = (d["op"] == D.OP_AVGPOOL) | (d["op"] == D.OP_MAXPOOL)
-        ncog = Mux(conv, d["og"], 1)
-        minc = Mux(pool, pool_minc, rqc)
+        RW = row_words
+        assert RW in (1, 2)
+        ncog = Mux(conv, (d["og"] + RW - 1) >> (RW - 1), 1)
+        two_now = Signal()
+        # spacing covers the previous vector's requant: a full vector for any conv pass (conservative
+        # after an odd og's one-word pass), one 8-channel group for DW / tap-buffer column mode
+        minc = Mux(pool, pool_minc, Mux(conv, rqc, qpg))
         act = Signal()
         ch = Signal()
         k = Signal(16)
@@ -50,10 +60,17 @@ class ComputeUnit(Module):
         first = k == 0
         last_k = k == d["nk"] - 1
         last_cog = cog == ncog - 1
+        # two output words unless DW/pool, or the last pass of an odd og
+        self.comb += two_now.eq((RW == 2) & conv & ~(last_cog & d["og"][0]))
         can_first = gap >= minc - 1
+        # results leave the array in the order and spacing of the reductions' LAST issues: a reduction
+        # lengthened by a weight-port stall (fused DW lanes) must not bring the next result closer
+        gapl = Signal(6)
+        can_last = gapl >= minc - 1
         issue = Signal()
         self.comb += [
-            issue.eq(act & (~first | can_first)),
+            self.want.eq(act & (~first | can_first) & (~last_k | can_last)),
+            issue.eq(self.want & ~self.wstall),
             self.tr_adr.eq(Cat(k[:tdw], ch)),
             self.wr_adr.eq(wptr),
             self.active.eq(act),
@@ -70,6 +87,7 @@ class ComputeUnit(Module):
                       load.eq((~act | release) & full_nxt)]
         self.sync += [
             If(issue & first, gap.eq(0)).Elif(gap != 63, gap.eq(gap + 1)),
+            If(self.start, gapl.eq(63)).Elif(issue & last_k, gapl.eq(0)).Elif(gapl != 63, gapl.eq(gapl + 1)),
             If(self.start,
                act.eq(0), ch.eq(0), gap.eq(63), self.done.eq(0)
             ).Else(
@@ -78,7 +96,7 @@ class ComputeUnit(Module):
                      k.eq(k + 1), col.eq(col + 1),
                      If(conv | (col == 7), wptr.eq(wptr + 1))
                   ).Else(
-                     k.eq(0), col.eq(0), cog.eq(cog + 1), optr.eq(optr + 1), qptr.eq(qptr + rqc),
+                     k.eq(0), col.eq(0), cog.eq(cog + 1), optr.eq(optr + RW), qptr.eq(qptr + rqc),
                      If(conv, wptr.eq(wptr + 1)).Else(wptr.eq(win.m_w[ch])),
                   )),
                If(release, act.eq(0), ch.eq(~ch)),
@@ -90,5 +108,5 @@ class ComputeUnit(Module):
         ]
         self.sync += [
             self.valid.eq(issue), self.first.eq(first), self.last.eq(last_k), self.col_sel.eq(col),
-            self.oaddr.eq(optr), self.qaddr.eq(qptr), self.n.eq(nval),
+            self.oaddr.eq(optr), self.qaddr.eq(qptr), self.n.eq(nval), self.two.eq(two_now),
         ]

@@ -10,26 +10,46 @@ from dataclasses import asdict, dataclass
 
 @dataclass(frozen=True)
 class AccelConfig:
-    rows: int = 8            # MAC array rows = output channels per pass = DW lanes (L); fixed to 8
-    cols: int = 8            # MAC array columns = reduction taps per cycle; fixed to 8
-    rq_lanes: int = 4        # requant lanes (channels requantized per cycle); must divide rows
+    rows: int = 16           # MAC array rows = output channels per pass: 8 or 16 (16: rows r, r+8 share a DSP)
+    cols: int = 8            # MAC array columns = reduction taps per cycle = channels per activation word; fixed 8
+    rq_lanes: int = 2        # requant lanes (channels requantized per cycle); must divide 8
+    dw_rq_lanes: int = 2     # requant lanes of the fused depthwise lanes (8 channels in 8/dw_rq_lanes cycles)
     act_depth: int = 1024    # words of 8 bytes in EACH of the two ping-pong activation memories
-    w_depth: int = 512       # weight words of rows*cols bytes
-    q_depth: int = 256       # quant words (rq_lanes channels of bias, multiplier, shift)
+    w_depth: int = 256       # weight words of rows*cols bytes
+    q_depth: int = 512       # quant words (rq_lanes channels of bias, multiplier, shift)
     tap_depth: int = 512     # tap-buffer words (of 8 taps) per half (double buffered)
     desc_depth: int = 512    # 32-bit words of descriptor memory
 
     def __post_init__(self):
-        assert self.rows == 8 and self.cols == 8, "the engine is built for an 8x8 array (activation word = 8 channels)"
-        assert self.rows % self.rq_lanes == 0
+        assert self.rows in (8, 16) and self.cols == 8, "rows 8 or 16, cols 8 (activation word = 8 channels)"
+        assert 8 % self.rq_lanes == 0 and self.rq_lanes & (self.rq_lanes - 1) == 0
+        assert self.rq_lanes % self.dw_rq_lanes == 0 and self.dw_rq_lanes & (self.dw_rq_lanes - 1) == 0
         for name in ("act_depth", "w_depth", "q_depth", "tap_depth", "desc_depth"):
             v = getattr(self, name)
             assert v & (v - 1) == 0, f"{name} must be a power of two"
 
     @property
     def rq_cycles(self) -> int:
-        """Cycles the requant unit needs per result vector of `rows` channels."""
+        """Cycles (and quant words) the requant unit needs per GEMM result vector of `rows` channels."""
         return self.rows // self.rq_lanes
+
+    @property
+    def q_per_group(self) -> int:
+        """Quant words (and requant cycles) per 8-channel group (DW / pooling vectors, one output word)."""
+        return 8 // self.rq_lanes
+
+    @property
+    def row_words(self) -> int:
+        """Activation words (of 8 channels) per GEMM result vector."""
+        return self.rows // 8
+
+    @property
+    def w_bytes(self) -> int:
+        return self.rows * self.cols
+
+    @property
+    def macs(self) -> int:
+        return self.rows * self.cols
 
     def key(self) -> str:
         d = asdict(self)
@@ -41,7 +61,10 @@ class AccelConfig:
                 "desc": self.desc_depth * 4}
 
 
+# 16x8 array = 128 int8 MACs/cycle on 64 DSP48E1 (two products per DSP) + 2 + 2 requant lanes (16 DSP).
 DEFAULT = AccelConfig()
 # A larger core for wider models (same RTL, deeper memories).
-LARGE = AccelConfig(act_depth=4096, w_depth=2048, q_depth=256, tap_depth=1024, desc_depth=1024)
+LARGE = AccelConfig(act_depth=4096, w_depth=1024, q_depth=512, tap_depth=1024, desc_depth=1024)
+# A small core for small FPGAs: the 8x8 array (64 MACs/cycle), 2 + 1 requant lanes, same memories as v1.
+SMALL = AccelConfig(rows=8, rq_lanes=2, dw_rq_lanes=1, w_depth=512, q_depth=512)
 CONFIGS = (DEFAULT, LARGE)

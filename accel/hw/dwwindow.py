@@ -18,7 +18,9 @@ from accel import descriptor as D
 
 class DwWindow(Module):
     def __init__(self, d, aw=10, wa=9, qa=7, rqc=2):
-        assert rqc in (1, 2), "the DW compute issues one result vector per 3 cycles at most"
+        """``rqc``: requant cycles (= quant words) per 8-channel result vector; vectors are issued no
+        faster than one per max(2, rqc) cycles."""
+        assert rqc & (rqc - 1) == 0
         self.start = Signal()
         self.rd_adr = Signal(aw)
         self.rd_dat = Signal(64)
@@ -137,7 +139,9 @@ class DwWindow(Module):
         w_pix = Signal(aw + 8)
         w_grp = Signal(8)
         gen_done = Signal()
-        self.comb += take.eq(~st & snap_full)
+        dgap = Signal(4)
+        self.comb += take.eq(~st & snap_full & (dgap >= rqc - 1))
+        self.sync += If(take, dgap.eq(0)).Elif(dgap != 15, dgap.eq(dgap + 1))
         dreg = self.diag
         self.sync += [
             self.valid.eq(st | take), self.first.eq(take), self.last.eq(st),

@@ -18,13 +18,14 @@ CSRs (32-bit, in the ``accel`` CSR bank):
   ``cyc_busy``, ``cyc_mac_gemm``, ``cyc_mac_dw``, ``cyc_gen_stall``, ``cyc_comp_stall``,
   ``cyc_gen_active``   performance counters of the last run (cleared by start): busy cycles, cycles the
                   MAC array was fed in GEMM mode (conv/PW/FC) and in DW/pool mode, cycles the window
-                  generator waited for a free buffer, the compute unit waited for data, the generator ran.
+                  generator waited for a free buffer, the compute unit waited for data, the generator ran
+                  (the core's seventh counter, ``cyc_dw_lanes``, is not a CSR yet: see core.CSR_COUNTERS).
   ``ev_*``        the ``done`` IRQ (pulses when a run ends, with or without error).
 
 Wishbone window (``WINDOW_BYTES`` = 2 MiB, 32-bit accesses only, use while not busy):
   offset 0x000000 descriptors (32-bit words)
-  offset 0x040000 weights  (64-byte words: 16 x 32-bit)
-  offset 0x080000 quant    (stride 64 bytes per word; 12 x 32-bit used: bias, multiplier, shift per lane)
+  offset 0x040000 weights  (rows*8-byte words: 2*rows x 32-bit; 128 bytes on the 16x8 default)
+  offset 0x080000 quant    (stride 64 bytes per word; 3*rq_lanes x 32-bit used: bias, multiplier, shift per lane)
   offset 0x0c0000 activation memory A (8-byte words: 2 x 32-bit)
   offset 0x100000 activation memory B
 """
@@ -35,7 +36,7 @@ from litex.soc.interconnect.csr import AutoCSR, CSRField, CSRStatus, CSRStorage
 from litex.soc.interconnect.csr_eventmanager import EventManager, EventSourcePulse
 
 from accel.hw.config import DEFAULT, AccelConfig
-from accel.hw.core import COUNTERS, REGION_BITS, AccelCore
+from accel.hw.core import CSR_COUNTERS, REGION_BITS, AccelCore
 
 
 class Accel(Module, AutoCSR):
@@ -55,7 +56,7 @@ class Accel(Module, AutoCSR):
             CSRField("busy", size=1, offset=0), CSRField("done", size=1, offset=1),
             CSRField("error", size=3, offset=4)])
         self.layers = CSRStatus(16)
-        for n in COUNTERS:
+        for n in CSR_COUNTERS:
             setattr(self, n, CSRStatus(32, name=n))
         self.submodules.ev = EventManager()
         self.ev.done = EventSourcePulse(description="a run ended (check status.error)")
@@ -72,7 +73,7 @@ class Accel(Module, AutoCSR):
             self.layers.status.eq(core.layers),
             self.ev.done.trigger.eq(busy_d & ~core.busy),
         ]
-        for n in COUNTERS:
+        for n in CSR_COUNTERS:
             self.comb += getattr(self, n).status.eq(core.counters[n])
 
         # Wishbone: 1-cycle read latency -> ack on the second cycle of every access.

@@ -6,7 +6,7 @@ wrap-around). Two operand routings share the same multipliers:
 
 * GEMM (pointwise, dense KxK conv as implicit GEMM, FC): tap c is broadcast down column c, so row r
   computes output channel r over ``cols`` reduction taps per cycle (weight-stationary over input x
-  output channels: the weight word is the 8x8 tile of the current reduction step).
+  output channels: the weight word is the rows x 8 tile of the current reduction step).
 * column mode (depthwise lanes, pooling): row r takes lane r of the tap word in column ``col_sel`` only,
   so the array acts as ``rows`` channel-parallel DW lanes, one tap per cycle; with ``ones`` the weight
   is 1 (pooling sums) and with ``maxmode`` the accumulator keeps the maximum instead of the sum.
@@ -15,8 +15,14 @@ wrap-around). Two operand routings share the same multipliers:
 
 Pipeline: inputs (cycle t) -> products registered (t+1) -> row sums registered (t+2) -> accumulator
 and result (t+3, ``res_valid`` for one cycle). ``meta`` rides along unchanged.
+
+With ``rows == 16`` the array is 128 MACs: rows r and r+8 always take the same activation operand (GEMM
+broadcasts tap c down the column; in column/diag mode rows 8..15 shadow rows 0..7 and their results are
+ignored), so each pair is ONE 9x25-bit multiply: ``a * (w[r+8] * 2**16 + w[r])`` (fits a DSP48E1's
+25x18 multiplier). Since |a*w| <= 255*128 < 2**15, the low 16 bits are ``a*w[r]`` (sign-extended) and
+``(p >> 16) + p[15]`` is ``a*w[r+8]``, exactly: bit-exact int32 accumulation as TFLM.
 """
-from migen import Cat, If, Module, Mux, Signal, Replicate
+from migen import If, Module, Mux, Signal
 
 
 class MacArray(Module):
@@ -24,7 +30,7 @@ class MacArray(Module):
         self.rows, self.cols = rows, cols
         # Inputs (cycle t).
         self.taps = [Signal((9, True), name=f"tap{c}") for c in range(cols)]          # GEMM / column
-        self.diag = [[Signal((9, True), name=f"diag{c}_{r}") for r in range(rows)] for c in range(cols)]
+        self.diag = [[Signal((9, True), name=f"diag{c}_{r}") for r in range(min(rows, 8))] for c in range(cols)]
         self.w = Signal(8 * rows * cols)
         self.col_mode = Signal()
         self.diag_mode = Signal()
@@ -41,22 +47,46 @@ class MacArray(Module):
         self.res_meta = Signal(meta_width)
         self.busy = Signal()
 
-        # Stage 1: multiply.
+        # Stage 1: multiply (operands: rows >= 8 shadow row r - 8 outside GEMM mode).
         prod = [[Signal((18, True), name=f"p{r}_{c}") for c in range(cols)] for r in range(rows)]
         v1, f1, l1, m1, mx1 = Signal(), Signal(), Signal(), Signal(meta_width), Signal()
+        packed = rows == 16
+        assert rows in (8, 16) or not packed
+        base_rows = 8 if packed else rows
+        avals = [[None] * cols for _ in range(base_rows)]
+        wts = [[None] * cols for _ in range(rows)]
         for r in range(rows):
             for c in range(cols):
-                a = Signal((9, True), name=f"a{r}_{c}")
                 wt = Signal((8, True), name=f"w{r}_{c}")
+                sel = self.col_sel == c
+                self.comb += If(self.ones, wt.eq(Mux(sel, 1, 0))
+                                ).Else(wt.eq(self.w[8 * (r * cols + c):8 * (r * cols + c) + 8]))
+                wts[r][c] = wt
+        for r in range(base_rows):
+            for c in range(cols):
+                a = Signal((9, True), name=f"a{r}_{c}")
                 sel = self.col_sel == c
                 self.comb += [
                     If(self.diag_mode, a.eq(self.diag[c][r])
                     ).Elif(self.col_mode, a.eq(Mux(sel, self.taps[r % cols], 0))
                     ).Else(a.eq(self.taps[c])),
-                    If(self.ones, wt.eq(Mux(sel, 1, 0))
-                    ).Else(wt.eq(self.w[8 * (r * cols + c):8 * (r * cols + c) + 8])),
                 ]
-                self.sync += prod[r][c].eq(a * wt)
+                avals[r][c] = a
+        if not packed:
+            for r in range(rows):
+                for c in range(cols):
+                    self.sync += prod[r][c].eq(avals[r][c] * wts[r][c])
+        else:
+            for r in range(8):
+                for c in range(cols):
+                    bw = Signal((25, True), name=f"pk_b{r}_{c}")
+                    pp = Signal((34, True), name=f"pk_p{r}_{c}")
+                    self.comb += bw.eq((wts[r + 8][c] << 16) + wts[r][c])
+                    self.sync += pp.eq(avals[r][c] * bw)
+                    lo = Signal((16, True), name=f"pk_lo{r}_{c}")
+                    hi = Signal((18, True), name=f"pk_hi{r}_{c}")
+                    self.comb += [lo.eq(pp[:16]), hi.eq((pp >> 16) + pp[15]),
+                                  prod[r][c].eq(lo), prod[r + 8][c].eq(hi)]
         self.sync += [v1.eq(self.valid), f1.eq(self.first), l1.eq(self.last), m1.eq(self.meta),
                       mx1.eq(self.maxmode)]
 

@@ -29,7 +29,10 @@ def run_desc(d: dict, mem: list, weights: np.ndarray, quant: np.ndarray, lanes: 
     ih_, iw_, ig, oh_, ow_, og = d["ih"], d["iw"], d["ig"], d["oh"], d["ow"], d["og"]
     x = src[d["in_base"]:d["in_base"] + ih_ * iw_ * ig].reshape(ih_, iw_, ig * 8).astype(np.int64)
     op = d["op"]
+    R = weights.shape[1] // 8 if len(weights) else 8     # array rows (weight word = rows*8 bytes)
+    npass = -(-og * 8 // R)
     out = np.zeros((oh_, ow_, og * 8), np.int64)
+    mid = np.zeros((oh_, ow_, ig * 8), np.int64)
     # padded input with per-op pad value (after zero point subtraction)
     xp = np.full((ih_ + pt + kh + oh_ * sh, iw_ + pl + kw + ow_ * sw, ig * 8), d["pad_val"], np.int64)
     valid = np.zeros(xp.shape[:2], bool)
@@ -47,19 +50,25 @@ def run_desc(d: dict, mem: list, weights: np.ndarray, quant: np.ndarray, lanes: 
                     taps = win.reshape(-1)
                 t = np.zeros(nk * 8, np.int64)
                 t[:len(taps)] = taps
-                w = weights[d["w_base"]:d["w_base"] + og * nk].view(np.int8).astype(np.int64)
-                wmat = w.reshape(og, nk, 8, 8).transpose(0, 2, 1, 3).reshape(og * 8, nk * 8)
-                out[oy, ox] = wrap_int32(wmat @ t)
+                w = weights[d["w_base"]:d["w_base"] + npass * nk].view(np.int8).astype(np.int64)
+                wmat = w.reshape(npass, nk, R, 8).transpose(0, 2, 1, 3).reshape(npass * R, nk * 8)
+                out[oy, ox] = wrap_int32(wmat @ t)[:og * 8]
             elif op == D.OP_DW:
                 taps = win.reshape(kh * kw, ig * 8)
                 tw = 2 if d["flags"] & D.FLAG_DW_WINDOW else (kh * kw + 7) // 8
-                w = weights[d["w_base"]:d["w_base"] + ig * tw].view(np.int8).astype(np.int64)
+                w = weights[d["w_base"]:d["w_base"] + ig * tw, :64].view(np.int8).astype(np.int64)
                 wt = w.reshape(ig, tw, 8, 8).transpose(1, 3, 0, 2).reshape(tw * 8, ig * 8)
                 if d["flags"] & D.FLAG_DW_WINDOW:
                     wt = wt[[3 * y + 3 - kw + x for y in range(kh) for x in range(kw)]]
                 else:
                     wt = wt[:kh * kw]
                 out[oy, ox] = (taps * wt).sum(0)
+            elif op == D.OP_DWPW:
+                taps = win.reshape(kh * kw, ig * 8)
+                nw = ig * 2 if R == 8 else ig
+                w = weights[d["dw_w_base"]:d["dw_w_base"] + nw].view(np.int8).astype(np.int64)
+                wt = w.reshape(ig, 2, 8, 8).transpose(1, 3, 0, 2).reshape(16, ig * 8)[:kh * kw]
+                mid[oy, ox] = wrap_int32((taps * wt).sum(0))
             elif op == D.OP_AVGPOOL:
                 n = int(vwin.sum())
                 out[oy, ox] = _avg_round(win.reshape(-1, ig * 8).sum(0), n)
@@ -67,7 +76,15 @@ def run_desc(d: dict, mem: list, weights: np.ndarray, quant: np.ndarray, lanes: 
                 out[oy, ox] = win.reshape(-1, ig * 8).max(0)
             else:
                 raise ValueError(f"op {op}")
-    if op in (D.OP_CONV, D.OP_DW):
+    if op == D.OP_DWPW:
+        b, m, s = _quant(quant, d["dw_q_base"], ig * 8, lanes)
+        ym = requantize(wrap_int32(mid + b), m, s, d["mid_zp"], d["dw_act_min"], d["dw_act_max"])
+        t = ym.astype(np.int64).reshape(oh_ * ow_, ig * 8) - d["mid_zp"]
+        nk = d["nk"]
+        w = weights[d["w_base"]:d["w_base"] + npass * nk].view(np.int8).astype(np.int64)
+        wmat = w.reshape(npass, nk, R, 8).transpose(0, 2, 1, 3).reshape(npass * R, nk * 8)[:og * 8]
+        out = wrap_int32(t @ wmat.T).reshape(oh_, ow_, og * 8)
+    if op in (D.OP_CONV, D.OP_DW, D.OP_DWPW):
         b, m, s = _quant(quant, d["q_base"], og * 8, lanes)
         acc = wrap_int32(out + b)
         y = requantize(acc, m, s, d["out_zp"], d["act_min"], d["act_max"])

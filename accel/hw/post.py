@@ -17,13 +17,15 @@ POOL_CYCLES = 16      # the compute unit spaces pooled result vectors at least t
 class Post(Module):
     def __init__(self, rows=8, rq_lanes=4, aw=10, qaw=7, nw=16):
         self.rows, self.q = rows, rq_lanes
-        rqc = rows // rq_lanes
+        rqc = rows // rq_lanes          # steps of a full vector (rows channels, rows/8 output words)
+        spw = 8 // rq_lanes             # steps per output word
         # Result vector from the MAC array.
         self.res_valid = Signal()
         self.res = [Signal((32, True), name=f"pres{r}") for r in range(rows)]
         self.res_oaddr = Signal(aw)
         self.res_qaddr = Signal(qaw)
         self.res_n = Signal(nw)
+        self.res_two = Signal()       # rows == 16: the vector holds two output words (else only word 0)
         # Layer parameters.
         self.pool = Signal()          # 1: pooling path, 0: requant path
         self.avg = Signal()
@@ -45,20 +47,25 @@ class Post(Module):
         sj = Signal(max(1, rqc.bit_length()))
         s_oaddr = Signal(aw)
         s_qaddr = Signal(qaw)
+        s_two = Signal()
         a_valid, a_last = Signal(), Signal()
         a_j = Signal(max(1, rqc.bit_length()))
         a_oaddr = Signal(aw)
         a_acc = [Signal((32, True), name=f"aacc{i}") for i in range(rq_lanes)]
         vecarr = Array(Cat(*[vec[j * rq_lanes + i] for i in range(rq_lanes)]) for j in range(rqc))
         cur = Signal(32 * rq_lanes)
+        lspw = spw.bit_length() - 1
+        assert spw == 1 << lspw
+        sj_in_word = Signal(max(1, lspw))
+        self.comb += sj_in_word.eq(sj[:lspw] if lspw else 0)
         self.comb += [cur.eq(vecarr[sj]), self.q_adr.eq(s_qaddr + sj)]
         issue = sact
         self.sync += [
-            a_valid.eq(issue), a_last.eq(sj == rqc - 1), a_j.eq(sj), a_oaddr.eq(s_oaddr),
+            a_valid.eq(issue), a_last.eq(sj_in_word == spw - 1), a_j.eq(sj), a_oaddr.eq(s_oaddr + (sj >> lspw)),
             [a_acc[i].eq(cur[32 * i:32 * i + 32]) for i in range(rq_lanes)],
-            If(issue, sj.eq(sj + 1), If(sj == rqc - 1, sact.eq(0))),
+            If(issue, sj.eq(sj + 1), If((sj == rqc - 1) | ((sj == spw - 1) & ~s_two), sact.eq(0))),
             If(self.res_valid & ~self.pool,
-               [vec[r].eq(self.res[r]) for r in range(rows)],
+               [vec[r].eq(self.res[r]) for r in range(rows)], s_two.eq(self.res_two if rows > 8 else 0),
                s_oaddr.eq(self.res_oaddr), s_qaddr.eq(self.res_qaddr), sj.eq(0), sact.eq(1)),
         ]
         lanes = [RequantLane() for _ in range(rq_lanes)]
@@ -81,10 +88,12 @@ class Post(Module):
             prev = dl[k]
         o_valid, o_last, o_j, o_oaddr = prev
         bytes_now = Cat(*[ln.out for ln in lanes])
-        slots = [Signal(8 * rq_lanes, name=f"slot{j}") for j in range(rqc)]
-        self.sync += If(o_valid, *[If(o_j == j, slots[j].eq(bytes_now)) for j in range(rqc - 1)])
+        slots = [Signal(8 * rq_lanes, name=f"slot{j}") for j in range(spw)]
+        o_jw = Signal(max(1, lspw))
+        self.comb += o_jw.eq(o_j[:lspw] if lspw else 0)
+        self.sync += If(o_valid, *[If(o_jw == j, slots[j].eq(bytes_now)) for j in range(spw - 1)])
         merged = Signal(64)
-        self.comb += merged.eq(Cat(*slots[:rqc - 1], bytes_now))
+        self.comb += merged.eq(Cat(*slots[:spw - 1], bytes_now))
         rq_we = Signal()
         self.comb += rq_we.eq(o_valid & o_last)
 
@@ -93,15 +102,16 @@ class Post(Module):
         pstep = Signal(5)
         pn = Signal(nw)
         p_oaddr = Signal(aw)
-        rem = [Signal(nw + 10, name=f"prem{r}") for r in range(rows)]
-        quo = [Signal(10, name=f"pquo{r}") for r in range(rows)]
-        pneg = [Signal(name=f"pneg{r}") for r in range(rows)]
-        pmax = [Signal((32, True), name=f"pmax{r}") for r in range(rows)]
+        prow = 8                       # pooling: one output word (rows 8..15 only shadow rows 0..7)
+        rem = [Signal(nw + 10, name=f"prem{r}") for r in range(prow)]
+        quo = [Signal(10, name=f"pquo{r}") for r in range(prow)]
+        pneg = [Signal(name=f"pneg{r}") for r in range(prow)]
+        pmax = [Signal((32, True), name=f"pmax{r}") for r in range(prow)]
         pdone = Signal()
         pdone_out = Signal(64)
         half = Signal(nw)
         self.comb += half.eq(self.res_n >> 1)
-        for r in range(rows):
+        for r in range(prow):
             num = Signal((33, True), name=f"pnum{r}")
             mag = Signal(33, name=f"pmag{r}")
             self.comb += [num.eq(Mux(self.res[r] > 0, self.res[r] + half, self.res[r] - half)),
@@ -114,7 +124,7 @@ class Post(Module):
                 ).Elif(pact & (rem[r] >= dsh), rem[r].eq(rem[r] - dsh), quo[r].eq(quo[r] | (1 << pstep)))
             ]
         ys = []
-        for r in range(rows):
+        for r in range(prow):
             y = Signal((33, True), name=f"py{r}")
             yc = Signal((8, True), name=f"pyc{r}")
             self.comb += [

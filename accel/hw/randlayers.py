@@ -43,13 +43,15 @@ def _geom(rng, h, w, kh, kw, sh, sw, padding):
     return (out_size(h, kh, sh, padding), out_size(w, kw, sw, padding)), (pt, pl, pb, pr)
 
 
-def random_layer_model(seed: int, kind: str | None = None, max_hw: int = 12, config=None) -> Model:
-    """A random one-layer model that fits ``config`` (default core); redraws (seed, attempt) until it does."""
+def random_layer_model(seed: int, kind: str | None = None, max_hw: int = 12, config=None,
+                       channels: int | None = None) -> Model:
+    """A random one-layer model that fits ``config`` (default core); redraws (seed, attempt) until it does.
+    ``channels`` forces the input channel count (e.g. 1: first-layer convs on the dual-read generator)."""
     from accel.compiler import compile_model
     from accel.hw.config import DEFAULT
     from accel.ir import ModelError
     for attempt in range(100):
-        m = _random_layer_model(seed * 100 + attempt if attempt else seed, kind, max_hw)
+        m = _random_layer_model(seed * 100 + attempt if attempt else seed, kind, max_hw, channels)
         try:
             compile_model(m, config or DEFAULT)
             return m
@@ -58,12 +60,14 @@ def random_layer_model(seed: int, kind: str | None = None, max_hw: int = 12, con
     raise RuntimeError(f"no fitting layer for seed {seed}")
 
 
-def _random_layer_model(seed: int, kind: str | None, max_hw: int) -> Model:
+def _random_layer_model(seed: int, kind: str | None, max_hw: int, channels: int | None = None) -> Model:
     rng = np.random.default_rng(seed)
     kind = kind or KINDS[int(rng.integers(len(KINDS)))]
     extreme = bool(rng.random() < 0.5)
     h, w = int(rng.integers(1, max_hw + 1)), int(rng.integers(1, max_hw + 1))
     c = int(rng.choice([1, 2, 3, 5, 8, 12, 16, 20, 24, 33]))
+    if channels is not None:
+        c = channels
     act = [(-128, 127), (int(rng.integers(-128, 0)), 127), (-128, int(rng.integers(0, 127)))][int(rng.integers(3))]
     if kind in ("conv", "pw", "dw", "avgpool", "maxpool"):
         if kind == "pw":
@@ -118,3 +122,63 @@ def _random_layer_model(seed: int, kind: str | None, max_hw: int) -> Model:
 
 def random_input(model: Model, seed: int) -> np.ndarray:
     return np.random.default_rng(seed + 1).integers(-128, 128, model.input.shape).astype(np.int8)
+
+
+def random_dwpw_model(seed: int, max_hw: int = 12, config=None) -> Model:
+    """A random depthwise (kernel <= 3x3, stride 1/2, SAME/VALID) + pointwise pair the compiler fuses
+    into one DWPW descriptor (fits ``config``; redraws until it does)."""
+    from accel.compiler import compile_model, fusable
+    from accel.hw.config import DEFAULT
+    from accel.ir import ModelError
+    cfg = config or DEFAULT
+    for attempt in range(100):
+        m = _random_dwpw_model(seed * 100 + attempt if attempt else seed, max_hw)
+        try:
+            compile_model(m, cfg)
+        except ModelError:
+            continue
+        if fusable(m.layers, 0, cfg):
+            return m
+    raise RuntimeError(f"no fitting DW+PW pair for seed {seed}")
+
+
+def _random_dwpw_model(seed: int, max_hw: int) -> Model:
+    rng = np.random.default_rng(seed)
+    extreme = bool(rng.random() < 0.5)
+    h, w = int(rng.integers(1, max_hw + 1)), int(rng.integers(1, max_hw + 1))
+    c = int(rng.choice([1, 2, 3, 5, 8, 12, 16, 20, 24, 33, 64, 136]))   # 136: 17 groups > the 16-word weight FIFO
+    kh, kw = int(rng.integers(1, min(h, 3) + 1)), int(rng.integers(1, min(w, 3) + 1))
+    if rng.random() < 0.5:
+        kh, kw = min(h, 3), min(w, 3)
+    sh, sw = int(rng.integers(1, 3)), int(rng.integers(1, 3))
+    padding = "SAME" if rng.random() < 0.6 else "VALID"
+    (oh, ow), pad = _geom(rng, h, w, kh, kw, sh, sw, padding)
+    if oh <= 0 or ow <= 0:
+        padding = "SAME"
+        (oh, ow), pad = _geom(rng, h, w, kh, kw, sh, sw, padding)
+
+    def acts():
+        return [(-128, 127), (int(rng.integers(-128, 0)), 127),
+                (-128, int(rng.integers(0, 127)))][int(rng.integers(3))]
+
+    inp = _qt((h, w, c), rng)
+    mid = _qt((oh, ow, c), rng)
+    a1 = acts()
+    m1, s1 = _mults(rng, c, extreme)
+    b1 = rng.integers(-(1 << 16), 1 << 16, c).astype(np.int32)
+    dw = Layer(0, "DEPTHWISE_CONV_2D", inp, mid, kernel=(kh, kw), stride=(sh, sw), padding=padding, pad=pad,
+               weights=rng.integers(-127, 128, (kh, kw, c)).astype(np.int8), bias=b1,
+               weight_scale=np.ones(c, np.float32), per_channel=True, multiplier=m1, shift=s1,
+               act_min=a1[0], act_max=a1[1])
+    cout = int(rng.choice([1, 3, 8, 12, 16, 24, 40, 64]))
+    out = _qt((oh, ow, cout), rng)
+    a2 = acts()
+    m2, s2 = _mults(rng, cout, extreme)
+    b2 = rng.integers(-(1 << 16), 1 << 16, cout).astype(np.int32)
+    if extreme and rng.random() < 0.3:
+        b2 = rng.integers(-(1 << 30), 1 << 30, cout).astype(np.int32)
+    pw = Layer(1, "CONV_2D", mid, out, kernel=(1, 1), stride=(1, 1), padding="VALID", pad=(0, 0, 0, 0),
+               weights=rng.integers(-127, 128, (cout, 1, 1, c)).astype(np.int8), bias=b2,
+               weight_scale=np.ones(cout, np.float32), per_channel=True, multiplier=m2, shift=s2,
+               act_min=a2[0], act_max=a2[1])
+    return Model([dw, pw], inp, out, source=f"random seed={seed} dwpw")

@@ -51,8 +51,11 @@ class Sequencer(Module):
         self.comb += self.dr_adr.eq(ptr + idx)
         self.sync += [fetch_v.eq(0)]
 
-        err_op = f["op"] > D.OP_MAXPOOL
-        uses_w = (f["op"] == D.OP_CONV) | (f["op"] == D.OP_DW)
+        err_op = f["op"] > D.OP_LAST
+        fused = f["op"] == D.OP_DWPW
+        uses_w = (f["op"] == D.OP_CONV) | (f["op"] == D.OP_DW) | fused
+        qpg_log2 = cfg.q_per_group.bit_length() - 1
+        dww_log2 = 1 if cfg.rows == 8 else 0          # DWPW weight words per group: 2 (8 rows) or 1 (16 rows)
         zero = ((f["kh"] == 0) | (f["kw"] == 0) | (f["ih"] == 0) | (f["iw"] == 0) | (f["ig"] == 0)
                 | (f["oh"] == 0) | (f["ow"] == 0) | (f["og"] == 0) | (f["sh"] == 0) | (f["sw"] == 0)
                 | (f["nk"] == 0) | (f["in_size"] == 0) | (f["out_size"] == 0)
@@ -60,7 +63,10 @@ class Sequencer(Module):
                 | (uses_w & ((f["w_size"] == 0) | (f["q_size"] == 0))))
         rng = ((f["in_base"] + f["in_size"] > cfg.act_depth) | (f["out_base"] + f["out_size"] > cfg.act_depth)
                | (uses_w & ((f["w_base"] + f["w_size"] > cfg.w_depth) | (f["q_base"] + f["q_size"] > cfg.q_depth)))
-               | (f["nk"] > cfg.tap_depth))
+               | (f["nk"] > cfg.tap_depth)
+               | (fused & ((f["dw_w_base"] + (f["ig"] << dww_log2) > cfg.w_depth)
+                           | (f["dw_q_base"] + (f["ig"] << qpg_log2) > cfg.q_depth)
+                           | (f["kh"] > 3) | (f["kw"] > 3))))
 
         fsm = FSM(reset_state="IDLE")
         self.submodules.fsm = fsm

@@ -4,13 +4,14 @@
 
 #include <stdint.h>
 
-#define ACCEL_DESC_WORDS 14
+#define ACCEL_DESC_WORDS 16
 
 #define ACCEL_OP_END 0
 #define ACCEL_OP_CONV 1
 #define ACCEL_OP_DW 2
 #define ACCEL_OP_AVGPOOL 3
 #define ACCEL_OP_MAXPOOL 4
+#define ACCEL_OP_DWPW 5
 
 #define ACCEL_ERR_NONE 0 /* none */
 #define ACCEL_ERR_OP 1 /* unknown op */
@@ -115,7 +116,7 @@
 #define ACCEL_DESC_OUT_SIZE_BITS 16 /* unsigned: output tensor size (activation words) */
 #define ACCEL_DESC_W_BASE_WORD 8
 #define ACCEL_DESC_W_BASE_LSB 16
-#define ACCEL_DESC_W_BASE_BITS 16 /* unsigned: weight base (weight words of 64 bytes) */
+#define ACCEL_DESC_W_BASE_BITS 16 /* unsigned: weight base (weight words of rows*8 bytes: 128 on the default 16x8 core) */
 #define ACCEL_DESC_W_SIZE_WORD 9
 #define ACCEL_DESC_W_SIZE_LSB 0
 #define ACCEL_DESC_W_SIZE_BITS 16 /* unsigned: weight size (weight words) */
@@ -137,6 +138,21 @@
 #define ACCEL_DESC_ORG_WORD 13
 #define ACCEL_DESC_ORG_LSB 0
 #define ACCEL_DESC_ORG_BITS 24 /* signed: word address of input pixel (-pt, -pl) = in_base - pt*line - pl*ig */
+#define ACCEL_DESC_DW_W_BASE_WORD 14
+#define ACCEL_DESC_DW_W_BASE_LSB 0
+#define ACCEL_DESC_DW_W_BASE_BITS 16 /* unsigned: DWPW: depthwise weight base (2 weight words per 8-channel group) */
+#define ACCEL_DESC_DW_Q_BASE_WORD 14
+#define ACCEL_DESC_DW_Q_BASE_LSB 16
+#define ACCEL_DESC_DW_Q_BASE_BITS 16 /* unsigned: DWPW: depthwise quant base (8/rq_lanes quant words per group) */
+#define ACCEL_DESC_MID_ZP_WORD 15
+#define ACCEL_DESC_MID_ZP_LSB 0
+#define ACCEL_DESC_MID_ZP_BITS 9 /* signed: DWPW: zero point of the depthwise output (= the pointwise input) */
+#define ACCEL_DESC_DW_ACT_MIN_WORD 15
+#define ACCEL_DESC_DW_ACT_MIN_LSB 9
+#define ACCEL_DESC_DW_ACT_MIN_BITS 9 /* signed: DWPW: depthwise output clamp low */
+#define ACCEL_DESC_DW_ACT_MAX_WORD 15
+#define ACCEL_DESC_DW_ACT_MAX_LSB 18
+#define ACCEL_DESC_DW_ACT_MAX_BITS 9 /* signed: DWPW: depthwise output clamp high */
 
 /* Read one field (sign-extended where signed). */
 static inline int32_t accel_desc_get(const uint32_t *d, int word, int lsb, int bits, int is_signed) {

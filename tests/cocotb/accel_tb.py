@@ -12,7 +12,7 @@ from cocotb.triggers import ReadOnly, RisingEdge
 
 from accel import compiler as C
 from accel import golden
-from accel.hw.randlayers import random_input, random_layer_model
+from accel.hw.randlayers import random_dwpw_model, random_input, random_layer_model
 
 
 async def host_write(dut, addr, value):
@@ -35,7 +35,7 @@ async def host_read(dut, addr):
 @cocotb.test()
 async def random_layers(dut):
     seed = int(os.environ.get("ACCEL_COCOTB_SEED", "1"))
-    n = int(os.environ.get("ACCEL_COCOTB_N", "12"))
+    n = int(os.environ.get("ACCEL_COCOTB_N", "14"))
     cocotb.start_soon(Clock(dut.sys_clk, 10, unit="ns").start())
     dut.sys_rst.value = 1
     dut.bus_we.value = 0
@@ -45,11 +45,11 @@ async def random_layers(dut):
     for _ in range(3):
         await RisingEdge(dut.sys_clk)
     dut.sys_rst.value = 0
-    kinds = ["pw", "dw", "conv", "avgpool", "maxpool", "fc"]
+    kinds = ["pw", "dw", "conv", "avgpool", "maxpool", "fc", "dwpw"]
     for i in range(n):
         s = seed * 1000 + i
         kind = kinds[i % len(kinds)]
-        m = random_layer_model(s, kind, max_hw=5)
+        m = random_dwpw_model(s, max_hw=5) if kind == "dwpw" else random_layer_model(s, kind, max_hw=5)
         x = random_input(m, s)
         prog = C.compile_model(m)
         for a, v in C.image_writes(prog):

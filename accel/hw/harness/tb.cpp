@@ -52,10 +52,10 @@ int main(int argc, char **argv) {
             top->desc_base = base; top->n_layers = nl; top->start = 1; tick(); top->start = 0;
             unsigned long c = 1;
             while (top->busy && c < maxc) { tick(); c++; }
-            printf("S %lu %u %u %u %u %u %u %u %u %u\n", c, (unsigned)top->error, (unsigned)top->done,
+            printf("S %lu %u %u %u %u %u %u %u %u %u %u\n", c, (unsigned)top->error, (unsigned)top->done,
                    (unsigned)top->layers, (unsigned)top->cyc_busy, (unsigned)top->cyc_mac_gemm,
                    (unsigned)top->cyc_mac_dw, (unsigned)top->cyc_gen_stall, (unsigned)top->cyc_comp_stall,
-                   (unsigned)top->cyc_gen_active);
+                   (unsigned)top->cyc_gen_active, (unsigned)top->cyc_dw_lanes);
         } else if (cmd[0] == 'Q') {
             break;
         }
