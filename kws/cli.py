@@ -67,7 +67,7 @@ def run_main(body, args=None, verbose: bool | None = None) -> int:
         pass
     try:
         rc = body(args) if args is not None else body()
-        return 0 if rc is None else int(rc)
+        return rc if isinstance(rc, int) else 0     # a body may return its result (train.py: the report)
     except UserError as e:
         print(f"error: {one_line(e)}", file=sys.stderr)
         return EXIT_ERROR
