@@ -6,6 +6,7 @@ runs in its own process group and is killed with the build (soc/flow/proc.py).
 from __future__ import annotations
 
 import dataclasses
+import resource
 import subprocess
 import sys
 import threading
@@ -36,7 +37,7 @@ def run_sim(gw, timeout: float, verbose: bool, stream=None) -> SimResult:
         cwd, port = uart_run_dir(gw.dir)
     console = ConsoleLines(verbose)
     sim_out = console if not uart else ConsoleLines(verbose)   # with uart: Verilator's own lines
-    t0 = time.time()
+    t0, cpu0 = time.time(), _children_cpu()
     with proc.group([str(gw.vsim)], cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                     stderr=subprocess.STDOUT) as vsim:
         def pump():
@@ -63,7 +64,7 @@ def run_sim(gw, timeout: float, verbose: bool, stream=None) -> SimResult:
                              f"(last output: {console.last().strip()[:100]!r}); it may hang, or raise --timeout")
         for t in threads:
             t.join(5)
-    wall = time.time() - t0
+    wall, cpu = time.time() - t0, _children_cpu() - cpu0
     console.flush()
     if console.code is None:
         if uart and sim_out.lines:
@@ -71,6 +72,13 @@ def run_sim(gw, timeout: float, verbose: bool, stream=None) -> SimResult:
         raise BuildError(f"simulation ended (Vsim status {vsim.returncode}) without the firmware "
                          f"reporting {EXIT_MARK}<status>")
     if console.cycles:
+        per_cpu = f", {console.cycles / cpu / 1e6:.2f} M per CPU-second of Vsim" if cpu > 0.05 else ""
         log(f"sim: {console.cycles / 1e6:.1f} M cycles simulated in {wall:.1f} s = "
-            f"{console.cycles / wall / 1e6:.2f} M cycles/s")
+            f"{console.cycles / wall / 1e6:.2f} M cycles/s{per_cpu}")
     return SimResult(console.code, tuple(console.lines), tuple(console.detections()), console.cycles, wall)
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's reaped children (Vsim, once it has exited)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
