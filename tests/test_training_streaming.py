@@ -15,7 +15,9 @@ def S(monkeypatch, tmp_path):
     from training import streaming
     if not engines.get("espeak").available()[0]:
         pytest.fail("espeak-ng is not installed: run scripts/setup.sh")
+    from training import stream_gen
     monkeypatch.setattr(streaming, "CACHE", tmp_path / "cache")
+    monkeypatch.setattr(stream_gen, "CACHE", tmp_path / "cache")   # generate() lives there
     return streaming
 
 
