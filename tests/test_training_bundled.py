@@ -96,5 +96,12 @@ def test_report_int8_tracks_float_on_held_out_voices(report):
 
 
 def test_report_meets_accuracy_target(report):
+    """Multi-engine reports carry the issue's acceptance sets (each held-out engine and the held-out
+    kokoro voices >= 85 %, held-out voices of the training engines >= 95 %, int8); the older
+    espeak-only report: test float >= 95 %."""
+    if "acceptance" in report:
+        failing = {k: v["int8"] for k, v in report["acceptance"].items() if not v["pass_required"]}
+        assert not failing, failing
+        return
     acc = report["accuracy"]["test"]
     assert acc["float"] >= 0.95, acc

@@ -10,26 +10,23 @@ from training import synth
 from training.labels import KEYWORDS, LABELS, SILENCE_INDEX, UNKNOWN_INDEX, TrainingError
 
 espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
-TINY = synth.SynthConfig(seed=7, train_per_class=4, val_per_class=2, test_per_class=2, train_copies=2,
-                         max_families=9)
+flite = pytest.mark.skipif(shutil.which("flite") is None, reason="flite not installed")
+TINY = synth.SynthConfig(seed=7, engines=("espeak", "flite"), held_out_engines=("flite",),
+                         takes=(("espeak", 3, 1, 1), ("flite", 0, 0, 1)), copies=(("espeak", 2),))
 
 
 def test_labels_are_mlperf_order():
     assert LABELS == ("_silence_", "_unknown_", "yes", "no", "up", "down", "left", "right", "on", "off",
                       "stop", "go")
-    assert len(synth.UNKNOWN_WORDS) >= 20 and not set(synth.UNKNOWN_WORDS) & set(KEYWORDS)
 
 
-def test_variant_families_split_disjoint():
-    variants = ["f1", "f2", "f3", "m1", "m2", "klatt", "klatt2", "iven", "iven3", "whisper", "whisperf",
-                "anika", "anikaRobot", "adam", "Alex", "Storm", "zac", "linda"]
-    for seed in range(5):
-        sp = synth.split_families(variants, (0.7, 0.15, 0.15), seed)
-        assert sorted(sum(sp.values(), [])) == sorted(variants)
-        fams = {s: {synth.variant_family(v) for v in vs} for s, vs in sp.items()}
-        assert not fams["train"] & fams["test"] and not fams["train"] & fams["val"]
-        assert not fams["val"] & fams["test"]
-        assert all(sp.values())
+def test_unknown_words():
+    words = synth.UNKNOWN_WORDS
+    assert len(words) >= 100 and len(set(words)) == len(words)
+    for w in ("yet", "know", "cup", "town", "lift", "write", "in", "of", "top", "goat"):
+        assert w in words
+    # no keyword, and no phrase that contains a keyword (its label would be wrong)
+    assert not {t for w in words for t in w.split()} & set(KEYWORDS)
 
 
 def test_colored_noise_slopes(seed):
@@ -45,38 +42,91 @@ def test_colored_noise_slopes(seed):
 
 
 @espeak
-def test_synthetic_set_deterministic_and_worker_independent():
-    a = synth.generate(TINY, quiet=True, workers=1)
-    b = synth.generate(TINY, quiet=True, workers=2)
-    c = synth.generate(replace(TINY, seed=8), quiet=True, workers=2)
-    for s in synth.SPLITS:
+def test_plan_deterministic_and_split_by_voice_and_engine():
+    cfg = synth.SynthConfig(seed=3)
+    usable, _ = synth.check_engines(cfg)
+    t1, v1 = synth.plan(cfg, usable)
+    t2, v2 = synth.plan(cfg, usable)
+    assert t1 == t2 and v1 == v2
+    t3, _ = synth.plan(replace(cfg, seed=4), usable)
+    assert t3["train"] != t1["train"]
+    # the held-out engine only in test_engine, never in train / val / test
+    for s in ("train", "val", "test"):
+        assert "piper" not in v1[s] and all(t.engine != "piper" for t in t1[s])
+    if "piper" in usable:
+        assert set(v1["test_engine"]) == {"piper"}
+    # by voice inside each engine: no voice of train in val or test (kokoro blends included)
+    for s in ("val", "test"):
+        for t in t1[s]:
+            parts = {p.split(":")[0] for p in t.voice.split("+")} if t.engine == "kokoro" else {t.voice}
+            assert not parts & set(v1["train"].get(t.engine, [])), (s, t)
+    if "kokoro" in usable:
+        assert len(v1["test"]["kokoro"]) >= 6
+    for t in t1["train"]:
+        assert [synth.word_label(w)[0] for w in t.words[:10]] == list(KEYWORDS)
+        assert all(synth.word_label(w)[1] == UNKNOWN_INDEX for w in t.words[10:])
+
+
+def test_unknown_engine_and_bad_held_out_are_errors():
+    with pytest.raises(TrainingError, match="unknown engine 'nope'"):
+        synth.check_engines(synth.SynthConfig(engines=("espeak", "nope")))
+    with pytest.raises(TrainingError, match="held-out engine 'kokoro' is not in the engine list"):
+        synth.check_engines(synth.SynthConfig(engines=("espeak",), held_out_engines=("kokoro",)))
+
+
+@espeak
+@flite
+def test_synthetic_set_deterministic_and_worker_independent(tmp_path):
+    logs = []
+    a = synth.generate(TINY, quiet=True, workers=1, clip_cache=tmp_path / "clips", log=logs.append)
+    b = synth.generate(TINY, quiet=True, workers=2, clip_cache=tmp_path / "clips", log=logs.append)
+    c = synth.generate(replace(TINY, seed=8), quiet=True, workers=2, clip_cache=tmp_path / "clips")
+    for s in synth.SPLITS + synth.CLEAN_SPLITS:
         assert a[s]["audio"].dtype == np.int16 and a[s]["audio"].shape[1] == 16000
-        assert np.array_equal(a[s]["audio"], b[s]["audio"])
+        assert np.array_equal(a[s]["audio"], b[s]["audio"]), s
         assert np.array_equal(a[s]["labels"], b[s]["labels"])
-    assert not np.array_equal(a["train"]["audio"], c["train"]["audio"])
-    # every label present, the requested number of clips each
-    assert np.array_equal(np.bincount(a["train"]["labels"], minlength=12), np.full(12, 4))
-    assert np.array_equal(np.bincount(a["test"]["labels"], minlength=12), np.full(12, 2))
-    # held-out voices
+    assert not np.array_equal(a["train"]["audio"][:20], c["train"]["audio"][:20])
+    # every label present; training keywords: 3 takes x 2 copies
+    n = np.bincount(a["train"]["labels"], minlength=12)
+    assert np.all(n[2:] == 6) and n[UNKNOWN_INDEX] == 6 and n[SILENCE_INDEX] == 6
+    assert np.all(np.bincount(a["test"]["labels"], minlength=12)[2:] == 1)
+    # held-out voices; the held-out engine only in test_engine
     spk = {s: set(a[s]["speakers"].tolist()) - {""} for s in synth.SPLITS}
     assert spk["test"] and not spk["train"] & spk["test"] and not spk["train"] & spk["val"]
+    assert set(a["test_engine"]["engines"].tolist()) - {""} == {"flite"}
+    assert set(a["train"]["engines"].tolist()) - {""} == {"espeak"}
+    assert all(sp.startswith("espeak:") for sp in spk["train"])
     # silence is noise only and quiet; speech clips are not silent
     sil = a["train"]["audio"][a["train"]["labels"] == SILENCE_INDEX].astype(np.float64)
     speech = a["train"]["audio"][a["train"]["labels"] != SILENCE_INDEX].astype(np.float64)
     assert np.sqrt(np.mean(sil ** 2)) < 0.05 * 32768
-    assert np.all(np.abs(speech).max(axis=1) > 100)
+    assert np.all(np.abs(speech).max(axis=1) > 30)
+    # augmentation metadata is recorded
+    assert any("snr_db" in m for m in a["train"]["meta"])
 
 
 @espeak
+@flite
 def test_cache_roundtrip(tmp_path):
     logs = []
     d1 = synth.load_or_generate(TINY, tmp_path, quiet=True, log=logs.append)
     d2 = synth.load_or_generate(TINY, tmp_path, quiet=True, log=logs.append)
     assert "generated" in logs[-2] and "from cache" in logs[-1]
     assert "clips" in logs[-2] and " s" in logs[-2]
-    for s in synth.SPLITS:
+    for s in synth.SPLITS + synth.CLEAN_SPLITS:
         assert np.array_equal(d1[s]["audio"], d2[s]["audio"])
+        assert np.array_equal(d1[s]["engines"], d2[s]["engines"])
         assert d1[s]["meta"] == d2[s]["meta"]
+
+
+@espeak
+def test_missing_optional_engine_is_a_note(monkeypatch):
+    monkeypatch.setenv("KWS_FLITE", "/nonexistent/flite")
+    from training import engines as E
+    from training.engines.flite import FliteEngine
+    monkeypatch.setitem(E.ENGINES, "flite", FliteEngine())
+    usable, notes = synth.check_engines(synth.SynthConfig(engines=("espeak", "flite"), held_out_engines=()))
+    assert "flite" not in usable and len(notes) == 1 and notes[0].startswith("flite:")
 
 
 def test_speech_commands_loader(tmp_path, seed):

@@ -108,3 +108,14 @@ def test_unwritable_output_is_one_line_before_any_work(tmp_path, opt):
     r = run_train(["--quick", opt, str(blocker / "sub")], timeout=60)
     assert_one_line_error(r, opt)
     assert "[data]" not in r.stdout
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--engines", "espeak,nope"], "unknown engine 'nope'"),
+    (["--engines", "espeak", "--held-out-engines", "kokoro"], "held-out engine 'kokoro' is not in the engine list"),
+])
+def test_bad_engine_list_is_one_line_before_any_work(tmp_path, args, needle):
+    r = run_train([*args, "--quick", "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "c")],
+                  timeout=60)
+    assert_one_line_error(r, needle)
+    assert "[data]" not in r.stdout

@@ -58,7 +58,8 @@ def compute(audio: np.ndarray, mode: str, chunk: int = 256, quiet: bool = False,
     pool = None
     if workers > 1 and n > chunk:
         from multiprocessing import get_context
-        pool = get_context("fork").Pool(workers)
+        from training.synth import _worker_init   # default SIGTERM in the workers (see there)
+        pool = get_context("fork").Pool(workers, initializer=_worker_init)
         it = pool.imap(_chunk_features, jobs)
     else:
         it = map(_chunk_features, jobs)

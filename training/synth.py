@@ -1,32 +1,48 @@
-"""A synthetic, Speech-Commands-like keyword set generated offline with espeak-ng.
+"""The synthetic keyword set: five offline synthesizers, waveform-domain acoustic augmentation, splits
+by voice inside each engine and by whole engine.
 
 Twelve MLPerf KWS labels (``_silence_``, ``_unknown_`` and the ten keywords); 1 s int16 clips at 16 kHz.
 
-Voices: a *speaker* is an espeak-ng voice variant (the timbre: formants, base pitch, breathiness,
-tone), and the train / validation / test splits hold out whole variant *families* (``iven``..``iven4``,
-``klatt``..``klatt6``, ``f1``..``f5``, ... are one family each), so test accuracy is measured on voices the
-network never heard. The English accents (en-gb, en-us, en-gb-scotland, ...) are pronunciation rules,
-not speakers; each utterance picks one at random in every split.
+* **Engines** (:mod:`training.engines`): espeak-ng, flite, festival, piper, kokoro. A missing
+  optional engine is one note (``[data] note: ...``) and the set is built from the others; espeak-ng
+  is the one required engine (Debian main, always installed by setup).
+* **Takes** (:func:`draw_takes`): a take is one (engine, voice, rate, pitch) pseudo-speaker saying
+  the ten keywords plus ``unknown_per_take`` words drawn from :data:`UNKNOWN_WORDS` (>= 100 words,
+  near-misses of the keywords included), in one engine call, with one prosody mark
+  (``""``/``.``/``!``/``?``). Voices come from the take's split; kokoro takes are blends of two voices
+  of that split with probability 0.4. Rate and pitch ranges per engine: ``engines.corpus.RANGES``.
+* **Splits** (``engines.corpus.make_splits``): ``train`` / ``val`` / ``test`` hold disjoint voices of
+  every training engine (espeak-ng: disjoint variant families; kokoro: disjoint style files, native
+  and accented English split separately); ``test_engine`` holds whole engines that never appear in
+  train or val (``held_out_engines``, default piper). Held-out kokoro voices are ``test`` clips whose
+  engine is kokoro. Validation (early stopping, any model choice) uses ``val`` only.
+* **Augmentation** (:func:`training.augment.augment`, before the golden front-end): every clip —
+  training, validation and test alike, each from its own seeded stream — is placed at a random
+  time in the 1 s window and goes through the chain (speed / tempo / pitch, room reverb, MEMS
+  high-pass and tilt, white / pink / brown / hum / babble noise at 0-30 dB SNR, telephone band or
+  8 kHz, level -35..0 dBFS peak, clipping). Babble is made of other words of the same split.
+  Training utterances are augmented ``copies`` times (per engine: the few, expensive kokoro takes
+  get more copies so every training engine weighs about the same). ``*_clean`` sets keep each
+  val/test/test_engine utterance once, centered, at -20 dBFS RMS with no augmentation (the way the
+  issue's baseline was measured).
+* ``_silence_``: white / pink / brown noise or mains hum at -80..-30 dBFS (5 % digital silence),
+  through the microphone filters sometimes.
 
-Each utterance varies accent, rate, pitch, vocal-tract warp (resampling), prosody (``yes`` / ``yes.`` / ``yes!`` / ``yes?``) and level;
-it is mixed with white, pink or brown noise or babble (other words of the same split's voices) at
-several SNRs and placed at a random time in the 1 s window. ``_silence_`` clips are noise only (with
-some digital silence). Everything is deterministic from the seed (per-utterance random streams, so
-the two synthesis processes do not change the result) and cached on disk under a key that covers
-the configuration, the espeak-ng version, its voice list and this file.
+Deterministic from the seed (per-engine, per-split and per-clip random streams, so the number of
+worker processes does not change the result). Synthesized words are cached per clip by
+``engines.corpus`` (``.cache/engines/clips``); the augmented set is cached under
+``<cache>/synth-<key>/`` where the key covers the configuration, every engine's version, the
+available engines and the source of this file, ``augment.py`` and the engine modules.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import re
 import shutil
-import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -35,40 +51,64 @@ from training.labels import KEYWORDS, LABELS, SILENCE_INDEX, UNKNOWN_INDEX, Trai
 
 from frontend.format import SAMPLE_RATE  # noqa: E402  (the front-end's rate, one definition)
 CLIP = SAMPLE_RATE  # 1 s
-SPLITS = ("train", "val", "test")
+SPLITS = ("train", "val", "test", "test_engine")
+EVAL_SPLITS = ("val", "test", "test_engine")
+CLEAN_SPLITS = tuple(f"{s}_clean" for s in EVAL_SPLITS)
+ALL_ENGINES = ("espeak", "flite", "festival", "piper", "kokoro")
+REQUIRED_ENGINE = "espeak"
 
-# Speech Commands v2's 25 auxiliary words plus a few everyday ones: the "_unknown_" class.
-UNKNOWN_WORDS = ("backward", "bed", "bird", "cat", "dog", "eight", "five", "follow", "forward", "four",
-                 "happy", "house", "learn", "marvin", "nine", "one", "seven", "sheila", "six", "three",
-                 "tree", "two", "visual", "wow", "zero", "hello", "light", "music", "water", "later")
+# Near-misses of the keywords first (the words a keyword detector must learn to reject), then
+# Speech Commands v2's auxiliary words, then everyday words: the "_unknown_" class.
+NEAR_MISSES = ("yet", "know", "cup", "town", "lift", "write", "in", "of", "top", "goat",
+               "yeah", "less", "nose", "now", "up", "dawn", "gown", "loft", "left", "light", "ride",
+               "bright", "own", "one", "often", "shop", "stock", "got", "gold", "no")
+UNKNOWN_WORDS = tuple(dict.fromkeys(w for w in NEAR_MISSES + (
+    "backward", "bed", "bird", "cat", "dog", "eight", "five", "follow", "forward", "four",
+    "happy", "house", "learn", "marvin", "nine", "seven", "sheila", "six", "three",
+    "tree", "two", "visual", "wow", "zero", "hello", "music", "water", "later",
+    "yellow", "yesterday", "noon", "note", "under", "upper", "cap", "dot", "doubt", "dune", "round",
+    "lamp", "list", "wrist", "rice", "red", "wright", "inn", "honor", "tongue", "toss", "office",
+    "staff", "step", "store", "spot", "glow", "coat", "ghost", "okay", "please", "thank you",
+    "morning", "window", "table", "paper", "orange", "purple", "green", "black", "white", "small",
+    "great", "open", "close", "start", "pause", "play", "next", "back", "turn",
+    "lights", "volume", "alarm", "timer", "weather", "today", "tomorrow", "minute", "hour",
+    "again", "maybe", "never", "always", "something", "nothing", "people", "river", "mountain",
+    "coffee", "dinner", "garden", "pencil", "button", "kitchen", "silver", "number") if w not in KEYWORDS))
 PROSODY = ("", ".", "!", "?")
-# Variant families whose names do not share a stem but are the same voice with an effect on top.
-_FAMILY_ALIASES = {"anikarobot": "anika", "whisperf": "whisper", "anxiousandy": "andy"}
+
+#: takes per engine: (train, val, test); a held-out engine's test_engine split gets its `test` takes
+DEFAULT_TAKES = (("espeak", 300, 40, 60), ("flite", 150, 20, 30), ("festival", 150, 20, 30),
+                 ("piper", 150, 20, 60), ("kokoro", 64, 12, 24))
+#: augmented training copies of each utterance, per engine
+DEFAULT_COPIES = (("espeak", 2), ("flite", 2), ("festival", 2), ("piper", 2), ("kokoro", 6))
 
 
 @dataclass(frozen=True)
 class SynthConfig:
     seed: int = 1234
-    train_per_class: int = 1000      # clips per label in the training split
-    val_per_class: int = 120
-    test_per_class: int = 200
-    train_copies: int = 2            # training mixes per synthesized utterance (val/test: 1)
-    split_fractions: tuple = (0.70, 0.15, 0.15)   # of the variant families
-    max_families: int = 0            # 0: all; else use only this many families (quick runs)
-    rate: tuple = (125, 230)         # espeak-ng -s (words per minute)
-    pitch: tuple = (20, 80)          # espeak-ng -p
-    warp: tuple = (0.87, 1.15)       # resampling factor: scales pitch and formants (vocal tract length)
-    speech_rms_dbfs: tuple = (-38.0, -14.0)
-    snr_db: tuple = (5.0, 10.0, 20.0, 30.0)      # white / pink / brown noise
-    babble_snr_db: tuple = (20.0, 30.0)          # babble is other words: closer competes with the keyword
-    noise_prob: float = 0.8          # probability that a speech clip gets noise (else a faint floor)
-    noise_types: tuple = ("white", "pink", "brown", "babble")
+    engines: tuple = ALL_ENGINES
+    held_out_engines: tuple = ("piper",)
+    takes: tuple = DEFAULT_TAKES
+    copies: tuple = DEFAULT_COPIES
+    takes_scale: float = 1.0         # multiplies every take count (quick runs: < 1)
+    unknown_per_take: int = 2        # unknown words said by each take (besides the ten keywords)
+    augment: bool = True             # the augment.py chain on every clip (else: level + light noise)
+    silence_fraction: float = 1.0    # _silence_ clips = this x the mean keyword-class size
     silence_rms_dbfs: tuple = (-80.0, -30.0)
     silence_zero_prob: float = 0.05  # digital silence
 
 
+def takes_for(cfg: SynthConfig, engine: str) -> tuple[int, int, int]:
+    t = dict((e, (a, b, c)) for e, a, b, c in cfg.takes).get(engine, (0, 0, 0))
+    return tuple(max(1, int(round(n * cfg.takes_scale))) if n else 0 for n in t)
+
+
+def copies_for(cfg: SynthConfig, engine: str) -> int:
+    return int(dict(cfg.copies).get(engine, 1))
+
+
 # ----------------------------------------------------------------------------------------------
-# espeak-ng
+# engines
 
 def espeak_path() -> str:
     exe = os.environ.get("KWS_ESPEAK", "espeak-ng")
@@ -79,304 +119,343 @@ def espeak_path() -> str:
     return path
 
 
-def _run(args):
-    try:
-        return subprocess.run(args, capture_output=True, check=True, timeout=60).stdout
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise TrainingError(f"espeak-ng failed ({' '.join(args[:4])} ...): {exc}") from None
-
-
-def espeak_version(exe: str) -> str:
-    return _run([exe, "--version"]).decode(errors="replace").strip()
-
-
-def espeak_accents(exe: str) -> list[str]:
-    """English espeak-ng voices built in (gmw/...; MBROLA voices need extra packages)."""
-    out = _run([exe, "--voices=en"]).decode(errors="replace").splitlines()[1:]
-    accents = []
-    for line in out:
-        cols = line.split()
-        if len(cols) >= 5 and cols[4].startswith("gmw/") and cols[1].startswith("en"):
-            if cols[1] not in accents:
-                accents.append(cols[1])
-    if not accents:
-        raise TrainingError("espeak-ng lists no built-in English voice (espeak-ng --voices=en)")
-    return sorted(accents)
-
-
-def espeak_variants(exe: str) -> list[str]:
-    out = _run([exe, "--voices=variant"]).decode(errors="replace").splitlines()[1:]
-    variants = sorted({line.split()[4].split("/")[-1] for line in out if len(line.split()) >= 5})
-    if len(variants) < 6:
-        raise TrainingError(f"espeak-ng lists only {len(variants)} voice variants; need at least 6")
-    return variants
-
-
-def variant_family(name: str) -> str:
-    stem = re.sub(r"\d+$", "", name.lower())
-    return _FAMILY_ALIASES.get(stem, stem)
-
-
-def split_families(variants, fractions, seed, max_families=0):
-    """Assign whole variant families to train/val/test (deterministic). Returns {split: [variants]}."""
-    fams = {}
-    for v in variants:
-        fams.setdefault(variant_family(v), []).append(v)
-    names = sorted(fams)
-    rng = np.random.default_rng([seed, 101])
-    rng.shuffle(names)
-    if max_families:
-        names = names[:max(3, max_families)]
-    total = sum(len(fams[n]) for n in names)
-    out = {s: [] for s in SPLITS}
-    # val and test take families until they reach their share of variants; train gets the rest.
-    i = 0
-    for split, frac in (("test", fractions[2]), ("val", fractions[1])):
-        target = max(1, round(frac * total))
-        while i < len(names) - 1 and (not out[split] or len(out[split]) < target):
-            out[split].extend(fams[names[i]])
-            i += 1
-    for n in names[i:]:
-        out["train"].extend(fams[n])
-    return {s: sorted(v) for s, v in out.items()}
-
-
-def parse_wav_bytes(buf: bytes) -> tuple[np.ndarray, int]:
-    """espeak-ng --stdout writes a WAV whose sizes are placeholders: read fmt, take all after 'data'."""
-    if buf[:4] != b"RIFF" or buf[8:12] != b"WAVE":
-        raise TrainingError("espeak-ng --stdout did not produce a WAV stream")
-    pos, rate = 12, None
-    while pos + 8 <= len(buf):
-        cid, size = buf[pos:pos + 4], int.from_bytes(buf[pos + 4:pos + 8], "little")
-        if cid == b"fmt ":
-            rate = int.from_bytes(buf[pos + 12:pos + 16], "little")
-            bits = int.from_bytes(buf[pos + 22:pos + 24], "little")
-            chans = int.from_bytes(buf[pos + 10:pos + 12], "little")
-            if bits != 16 or chans != 1:
-                raise TrainingError(f"espeak-ng produced {bits}-bit {chans}-channel audio; expected 16-bit mono")
-        elif cid == b"data":
-            data = buf[pos + 8:]
-            data = data[:len(data) // 2 * 2]
-            return np.frombuffer(data, dtype="<i2").astype(np.float32), rate
-        pos += 8 + size + (size & 1)
-    raise TrainingError("espeak-ng WAV stream has no data chunk")
-
-
-def synthesize(job) -> np.ndarray:
-    """One utterance -> float32 at 16 kHz, leading/trailing silence trimmed, peak-normalized to 1."""
-    from scipy.signal import resample_poly
-
-    exe, accent, variant, rate, pitch, text = job
-    x, sr = parse_wav_bytes(_run([exe, "-v", f"{accent}+{variant}", "-s", str(rate), "-p", str(pitch),
-                                  "--stdout", text]))
-    if sr != SAMPLE_RATE:
-        g = np.gcd(SAMPLE_RATE, sr)
-        x = resample_poly(x, SAMPLE_RATE // g, sr // g).astype(np.float32)
-    a = np.abs(x)
-    if a.size == 0 or a.max() <= 0:
-        raise TrainingError(f"espeak-ng produced silence for {text!r} with {accent}+{variant}")
-    nz = np.nonzero(a > 0.01 * a.max())[0]
-    lo, hi = max(0, nz[0] - 160), min(len(x), nz[-1] + 161)   # 10 ms margins
-    x = x[lo:hi][:CLIP]
-    return x / np.abs(x).max()
+def check_engines(cfg: SynthConfig) -> tuple[list[str], list[str]]:
+    """(usable engines of cfg, one note per missing engine). Unknown names and a missing espeak-ng
+    (when asked for) are errors; a training split without any engine is an error."""
+    from training import engines as E
+    notes, usable = [], []
+    for n in cfg.engines:
+        if n not in E.ENGINES:
+            raise TrainingError(f"unknown engine '{n}' (known: {', '.join(E.ENGINES)})")
+    for n in cfg.held_out_engines:
+        if n not in cfg.engines:
+            raise TrainingError(f"held-out engine '{n}' is not in the engine list ({', '.join(cfg.engines)})")
+    if REQUIRED_ENGINE in cfg.engines:
+        espeak_path()
+    for n in cfg.engines:
+        ok, reason = E.get(n).available()
+        if ok:
+            usable.append(n)
+        else:
+            notes.append(reason)
+    if not [n for n in usable if n not in cfg.held_out_engines]:
+        raise TrainingError("no training engine is available: " + "; ".join(notes or ["all held out"]))
+    return usable, notes
 
 
 # ----------------------------------------------------------------------------------------------
-# noise and mixing
+# the plan
+
+def _rng(seed, *tags):
+    import zlib
+    return np.random.default_rng([int(seed)] + [zlib.crc32(str(t).encode()) for t in tags])
+
+
+def draw_takes(cfg: SynthConfig, split: str, engine: str, voices, n: int):
+    """``n`` takes of one engine in one split (deterministic; its own random stream)."""
+    from training.engines.corpus import RANGES, Take
+    vs = list(voices)
+    r = RANGES.get(engine, dict(rate=(0.85, 1.15), pitch=(0.9, 1.1)))
+    rng = _rng(cfg.seed, "takes", split, engine)
+    out = []
+    for _ in range(n):
+        voice = vs[int(rng.integers(len(vs)))]
+        if engine == "kokoro" and len(vs) > 1 and rng.random() < r.get("blend_prob", 0):
+            other = vs[int(rng.integers(len(vs)))]
+            if other != voice:
+                voice = f"{voice}+{other}:{rng.uniform(*r['blend_w']):.2f}"
+        rate = round(float(rng.uniform(*r["rate"])), 3)
+        pitch = round(float(rng.uniform(*r["pitch"])), 3)
+        mark = PROSODY[int(rng.integers(len(PROSODY)))]
+        unk = rng.choice(len(UNKNOWN_WORDS), size=cfg.unknown_per_take, replace=False)
+        words = tuple(w + mark for w in list(KEYWORDS) + [UNKNOWN_WORDS[int(i)] for i in unk])
+        out.append(Take(engine, voice, rate, pitch, words))
+    return out
+
+
+def plan(cfg: SynthConfig, usable) -> tuple[dict, dict]:
+    """({split: [Take]}, {split: {engine: [voices]}}) for the usable engines."""
+    from training.engines import corpus
+    splits = corpus.make_splits(cfg.seed, usable, cfg.held_out_engines)
+    takes = {s: [] for s in SPLITS}
+    for s in SPLITS:
+        for eng in sorted(splits[s]):
+            n = takes_for(cfg, eng)[2 if s == "test_engine" else ("train", "val", "test").index(s)]
+            if n and splits[s][eng]:
+                takes[s] += draw_takes(cfg, s, eng, splits[s][eng], n)
+    return takes, splits
+
+
+def word_label(text: str) -> tuple[str, int]:
+    w = text.rstrip(".!?")
+    return w, (LABELS.index(w) if w in KEYWORDS else UNKNOWN_INDEX)
+
+
+# ----------------------------------------------------------------------------------------------
+# mixing
+
+def _place(rng, clip: np.ndarray, random_offset: bool) -> np.ndarray:
+    """int16 clip into a 1 s window: at a random offset (or centered); longer clips: the middle."""
+    from training.engines.corpus import center
+    if len(clip) >= CLIP or not random_offset:
+        return center(clip, CLIP)
+    out = np.zeros(CLIP, np.int16)
+    a = int(rng.integers(0, CLIP - len(clip) + 1))
+    out[a:a + len(clip)] = clip
+    return out
+
+
+def _floor(rng, x: np.ndarray) -> np.ndarray:
+    """A faint noise floor (-90..-70 dBFS): microphones are never digitally silent."""
+    y = x.astype(np.float64) + rng.standard_normal(len(x)) * 10 ** (rng.uniform(-90, -70) / 20) * 32768
+    return np.clip(np.rint(y), -32768, 32767).astype(np.int16)
+
 
 def colored_noise(rng, kind: str, n: int = CLIP) -> np.ndarray:
-    """Unit-RMS white / pink (1/f) / brown (1/f^2) noise."""
-    w = rng.standard_normal(n)
-    if kind != "white":
-        spec = np.fft.rfft(w)
-        f = np.arange(len(spec), dtype=np.float64)
-        f[0] = 1.0
-        spec /= np.sqrt(f) if kind == "pink" else f
-        spec[0] = 0.0
-        w = np.fft.irfft(spec, n)
-    return (w / (np.sqrt(np.mean(w ** 2)) + 1e-12)).astype(np.float32)
-
-
-def babble(rng, pool, n: int = CLIP) -> np.ndarray:
-    out = np.zeros(n, np.float32)
-    for _ in range(int(rng.integers(3, 7))):
-        u = pool[int(rng.integers(len(pool)))]
-        u = u[:n]
-        off = int(rng.integers(-len(u) // 2, n - len(u) // 2))
-        a, b = max(0, off), min(n, off + len(u))
-        out[a:b] += u[a - off:b - off] * rng.uniform(0.3, 1.0)
-    rms = np.sqrt(np.mean(out ** 2))
-    return out / (rms + 1e-12)
-
-
-def _rms(x):
-    return float(np.sqrt(np.mean(np.asarray(x, np.float64) ** 2)))
-
-
-def _to_int16(x: np.ndarray) -> np.ndarray:
-    peak = np.abs(x).max()
-    if peak > 32000:                 # keep the mix unclipped: lower the level instead
-        x = x * (32000 / peak)
-    return np.clip(np.rint(x), -32768, 32767).astype(np.int16)
-
-
-def mix_speech(rng, utt, cfg: SynthConfig, pool) -> tuple[np.ndarray, dict]:
-    warp = float(rng.uniform(*cfg.warp))
-    if warp != 1.0:   # vocal tract length perturbation: every voice becomes a family of voices
-        from scipy.signal import resample
-        utt = resample(utt, max(16, min(CLIP, int(round(len(utt) / warp))))).astype(np.float32)
-    level = 10 ** (rng.uniform(*cfg.speech_rms_dbfs) / 20) * 32768
-    # RMS over the active part, so short and long words come out equally loud
-    speech = utt * (level / (_rms(utt) + 1e-12))
-    clip = np.zeros(CLIP, np.float32)
-    off = int(rng.integers(0, CLIP - len(utt) + 1))
-    clip[off:off + len(utt)] = speech
-    meta = {"offset": off, "warp": round(warp, 3), "level_dbfs": round(20 * np.log10(level / 32768), 2), "noise": "none",
-            "snr_db": None}
-    if rng.random() < cfg.noise_prob:
-        kind = cfg.noise_types[int(rng.integers(len(cfg.noise_types)))]
-        snrs = cfg.babble_snr_db if kind == "babble" else cfg.snr_db
-        snr = float(snrs[int(rng.integers(len(snrs)))])
-        noise = babble(rng, pool) if kind == "babble" else colored_noise(rng, kind)
-        clip += noise * (level / 10 ** (snr / 20))
-        meta.update(noise=kind, snr_db=snr)
-    else:                             # a faint floor: real microphones are never digitally silent
-        clip += colored_noise(rng, "white") * (10 ** (rng.uniform(-90, -70) / 20) * 32768)
-    return _to_int16(clip), meta
+    """Unit-RMS white / pink (1/f) / brown (1/f^2) noise (float32)."""
+    from training import augment as A
+    return A.colored_noise(kind, n, rng).astype(np.float32)
 
 
 def mix_silence(rng, cfg: SynthConfig) -> tuple[np.ndarray, dict]:
+    from training import augment as A
     if rng.random() < cfg.silence_zero_prob:
         return np.zeros(CLIP, np.int16), {"noise": "zero", "level_dbfs": None}
-    kind = ("white", "pink", "brown")[int(rng.integers(3))]
-    level = rng.uniform(*cfg.silence_rms_dbfs)
-    x = colored_noise(rng, kind) * (10 ** (level / 20) * 32768)
-    return _to_int16(x), {"noise": kind, "level_dbfs": round(level, 2)}
+    kind = ("white", "pink", "brown", "hum")[int(rng.integers(4))]
+    lvl = float(rng.uniform(*cfg.silence_rms_dbfs))
+    x = A.make_noise(kind, CLIP, rng)
+    if rng.random() < 0.5:
+        x = A.tilt(A.highpass(x, float(rng.uniform(60, 200))), float(rng.uniform(-3, 3)))
+    x = x / max(np.sqrt(np.mean(x ** 2)), 1e-12) * 10 ** (lvl / 20) * 32768
+    return np.clip(np.rint(x), -32768, 32767).astype(np.int16), {"noise": kind, "level_dbfs": round(lvl, 2)}
+
+
+_POOL: dict = {}
+
+
+def _mix_job(job):
+    """One augmented clip: (kind, seed tags, clip or None, split) -> (int16 window, meta)."""
+    from training import augment as A
+    kind, tags, clip, split, do_aug = job
+    cfg = _POOL["cfg"]
+    rng = np.random.default_rng(tags)
+    if kind == "silence":
+        return mix_silence(rng, cfg)
+    if kind == "clean":
+        return _floor(rng, _place(rng, clip, False)), {"clean": True}
+    x = _place(rng, clip, True)
+    if do_aug:
+        y, info = A.augment(x, rng, _POOL["babble"][split], return_info=True)
+        meta = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in info.items() if k != "room"}
+        if "room" in info:
+            meta["rt60"] = round(info["room"]["rt60"], 2)
+            meta["mic_dist"] = round(info["room"]["mic_dist"], 2)
+    else:
+        lv = float(rng.uniform(-35, -5))
+        y, meta = A.level(x, lv), {"level_dbfs": round(lv, 2)}
+    return _floor(rng, y), meta
+
+
+def _worker_init():
+    import signal
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_jobs(jobs, workers, desc, quiet):
+    from multiprocessing import get_context
+    bar = None
+    if not quiet:
+        from tqdm import tqdm
+        bar = tqdm(total=len(jobs), desc=desc, unit="clip", mininterval=1.0, file=sys.stderr)
+    out = []
+    if workers > 1 and len(jobs) > 64:
+        # close + join, never terminate(): the workers inherit the CLI's Python-level SIGTERM handler
+        # (kws.cli.run_main), and a worker blocked on the task queue then never dies -> the run hung
+        pool = get_context("fork").Pool(workers, initializer=_worker_init)
+        try:
+            for r in pool.imap(_mix_job, jobs, chunksize=32):
+                out.append(r)
+                if bar is not None:
+                    bar.update(1)
+            pool.close()
+        except BaseException:
+            pool.terminate()
+            raise
+        finally:
+            pool.join()
+    else:
+        for j in jobs:
+            out.append(_mix_job(j))
+            if bar is not None:
+                bar.update(1)
+    if bar is not None:
+        bar.close()
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
 # the data set
 
-def cache_key(cfg: SynthConfig, exe: str) -> tuple[str, dict]:
-    env = {"espeak": espeak_version(exe), "accents": espeak_accents(exe), "variants": espeak_variants(exe)}
-    src = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
-    blob = json.dumps({"cfg": asdict(cfg), "env": env, "src": src}, sort_keys=True, default=list)
+def generate(cfg: SynthConfig, quiet: bool = False, workers: int = 2, log=print, clip_cache=None) -> dict:
+    """Synthesize and augment every split.
+
+    Returns {split: {audio, labels, speakers, words, engines, meta}} for SPLITS and CLEAN_SPLITS,
+    plus 'info'. Speakers are "engine:voice"."""
+    from training.engines import corpus
+    usable, notes = check_engines(cfg)
+    for n in notes:
+        log(f"[data] note: engine not available, left out: {n}")
+    takes, voices = plan(cfg, usable)
+    t0 = time.time()
+    utts = {}
+    synth_s = {}
+    for s in SPLITS:
+        clips, meta = [], []
+        for eng in sorted({t.engine for t in takes[s]}):
+            te = time.time()
+            c, m = corpus.synthesize([t for t in takes[s] if t.engine == eng], cache=clip_cache,
+                                     progress=not quiet)
+            synth_s[f"{s}/{eng}"] = round(time.time() - te, 1)
+            clips += c
+            meta += m
+        utts[s] = (clips, meta)
+    t_synth = time.time() - t0
+
+    # babble pools: other words of the same split (unknown words only: never a keyword in the
+    # background of a clip that is labelled something else)
+    _POOL["cfg"] = cfg
+    _POOL["babble"] = {s: [c for c, m in zip(*utts[s]) if word_label(m["word"])[1] == UNKNOWN_INDEX]
+                       or list(utts[s][0]) for s in SPLITS}
+    out = {}
+    t1 = time.time()
+    for si, s in enumerate(SPLITS):
+        clips, meta = utts[s]
+        jobs, rows = [], []
+        per_label = {}
+        for i, (c, m) in enumerate(zip(clips, meta)):
+            word, label = word_label(m["word"])
+            per_label.setdefault(label, []).append(i)
+        kw_sizes = []
+        for label in sorted(per_label):
+            idx = per_label[label]
+            if label == UNKNOWN_INDEX:
+                continue
+            n = 0
+            for i in idx:
+                k = copies_for(cfg, meta[i]["engine"]) if s == "train" else 1
+                for c in range(k):
+                    jobs.append(("speech", [cfg.seed, 13, si, i, c], clips[i], s, cfg.augment))
+                    rows.append((label, i))
+                    n += 1
+            kw_sizes.append(n)
+        target = int(round(np.mean(kw_sizes))) if kw_sizes else 0
+        # _unknown_: as many clips as a keyword class, spread over the unknown utterances
+        unk = per_label.get(UNKNOWN_INDEX, [])
+        if unk:
+            rng = _rng(cfg.seed, "unknown", s)
+            w = np.asarray([copies_for(cfg, meta[i]["engine"]) if s == "train" else 1 for i in unk], float)
+            reps = int(np.ceil(target / max(1.0, w.sum()))) + 1
+            order = np.concatenate([rng.permutation(np.repeat(unk, w.astype(int))) for _ in range(reps)])
+            seen = {}
+            for i in order[:max(target, len(unk) if s != "train" else target)]:
+                c = seen.get(int(i), 0)
+                seen[int(i)] = c + 1
+                jobs.append(("speech", [cfg.seed, 13, si, int(i), c], clips[int(i)], s, cfg.augment))
+                rows.append((UNKNOWN_INDEX, int(i)))
+        n_sil = int(round(cfg.silence_fraction * target))
+        for k in range(n_sil):
+            jobs.append(("silence", [cfg.seed, 17, si, k], None, s, False))
+            rows.append((SILENCE_INDEX, -1))
+        mixed = _run_jobs(jobs, workers, f"augment {s}", quiet)
+        out[s] = _pack(mixed, rows, meta)
+        if s != "train":   # clean: each utterance once, centered, no augmentation
+            cj, cr = [], []
+            for i in range(len(clips)):
+                cj.append(("clean", [cfg.seed, 19, si, i], clips[i], s, False))
+                cr.append((word_label(meta[i]["word"])[1], i))
+            for k in range(max(1, target // 10)):
+                cj.append(("silence", [cfg.seed, 23, si, k], None, s, False))
+                cr.append((SILENCE_INDEX, -1))
+            out[f"{s}_clean"] = _pack(_run_jobs(cj, 1, f"clean {s}", True), cr, meta)
+    t_mix = time.time() - t1
+    out["info"] = {"engines": usable, "notes": notes, "held_out_engines": list(cfg.held_out_engines),
+                   "voices": {s: {e: list(v) for e, v in voices[s].items()} for s in SPLITS},
+                   "takes": {s: len(takes[s]) for s in SPLITS},
+                   "utterances": {s: len(utts[s][0]) for s in SPLITS},
+                   "synth_seconds": round(t_synth, 1), "synth_seconds_by": synth_s,
+                   "augment_seconds": round(t_mix, 1), "seconds": round(time.time() - t0, 1),
+                   "unknown_words": len(UNKNOWN_WORDS)}
+    return out
+
+
+def _pack(mixed, rows, meta) -> dict:
+    audio, labels, speakers, words, engs, metas = [], [], [], [], [], []
+    for (a, mm), (label, i) in zip(mixed, rows):
+        audio.append(a)
+        labels.append(label)
+        if i >= 0:
+            m = meta[i]
+            speakers.append(f"{m['engine']}:{m['voice']}")
+            words.append(word_label(m["word"])[0])
+            engs.append(m["engine"])
+            mm = dict(mm, text=m["word"], rate=m["rate"], pitch=m["pitch"])
+        else:
+            speakers.append(""); words.append(""); engs.append("")
+        metas.append(mm)
+    return {"audio": np.stack(audio) if audio else np.zeros((0, CLIP), np.int16),
+            "labels": np.asarray(labels, np.int64), "speakers": np.asarray(speakers),
+            "words": np.asarray(words), "engines": np.asarray(engs), "meta": metas}
+
+
+def cache_key(cfg: SynthConfig, usable) -> tuple[str, dict]:
+    from training import engines as E
+    env = {"engines": {n: E.get(n).version() for n in usable}}
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for p in [Path(__file__), here / "augment.py"] + sorted((here / "engines").glob("*.py")):
+        h.update(p.read_bytes())
+    blob = json.dumps({"cfg": asdict(cfg), "env": env, "src": h.hexdigest()[:16], "usable": usable},
+                      sort_keys=True, default=list)
     return hashlib.sha256(blob.encode()).hexdigest()[:16], env
 
 
-def _plan(cfg: SynthConfig, split: str, variants, accents, n_per_class: int, copies: int, exe: str):
-    """The utterances of one split (deterministic): list of (label, word, job)."""
-    rng = np.random.default_rng([cfg.seed, 11, SPLITS.index(split)])
-    plan = []
-    n_utt = -(-n_per_class // copies)
-    for label in range(len(LABELS)):
-        if label == SILENCE_INDEX:
-            continue
-        for _ in range(n_utt):
-            word = (UNKNOWN_WORDS[int(rng.integers(len(UNKNOWN_WORDS)))] if label == UNKNOWN_INDEX
-                    else LABELS[label])
-            job = (exe, accents[int(rng.integers(len(accents)))], variants[int(rng.integers(len(variants)))],
-                   int(rng.integers(cfg.rate[0], cfg.rate[1] + 1)),
-                   int(rng.integers(cfg.pitch[0], cfg.pitch[1] + 1)),
-                   word + PROSODY[int(rng.integers(len(PROSODY)))])
-            plan.append((label, word, job))
-    return plan
-
-
-def _progress(iterable, total, desc, quiet):
-    if quiet:
-        return iterable
-    from tqdm import tqdm
-    return tqdm(iterable, total=total, desc=desc, unit="utt", mininterval=1.0, file=sys.stderr)
-
-
-def generate(cfg: SynthConfig, quiet: bool = False, exe: str | None = None, workers: int = 2) -> dict:
-    """Synthesize every split. Returns {split: {audio, labels, speakers, words, meta}} plus 'info'."""
-    exe = exe or espeak_path()
-    accents, variants = espeak_accents(exe), espeak_variants(exe)
-    voices = split_families(variants, cfg.split_fractions, cfg.seed, cfg.max_families)
-    sizes = {"train": (cfg.train_per_class, cfg.train_copies), "val": (cfg.val_per_class, 1),
-             "test": (cfg.test_per_class, 1)}
-    plans = {s: _plan(cfg, s, voices[s], accents, *sizes[s], exe) for s in SPLITS}
-    jobs = [p[2] for s in SPLITS for p in plans[s]]
-    t0 = time.time()
-    if workers > 1:
-        with get_context("fork").Pool(workers) as pool:
-            utts = list(_progress(pool.imap(synthesize, jobs, chunksize=8), len(jobs),
-                                  "espeak-ng", quiet))
-    else:
-        utts = [synthesize(j) for j in _progress(jobs, len(jobs), "espeak-ng", quiet)]
-    t_synth = time.time() - t0
-    out, k = {}, 0
-    for s in SPLITS:
-        plan = plans[s]
-        su, k = utts[k:k + len(plan)], k + len(plan)
-        n_per_class, copies = sizes[s]
-        pool = [u for (label, _, _), u in zip(plan, su) if label == UNKNOWN_INDEX] or su
-        audio, labels, speakers, words, metas = [], [], [], [], []
-        rng_i = 0
-        for label in range(len(LABELS)):
-            if label == SILENCE_INDEX:
-                for _ in range(n_per_class):
-                    rng = np.random.default_rng([cfg.seed, 13, SPLITS.index(s), rng_i])
-                    rng_i += 1
-                    a, m = mix_silence(rng, cfg)
-                    audio.append(a); labels.append(label); speakers.append(""); words.append("")
-                    metas.append(m)
-                continue
-            items = [(p, u) for p, u in zip(plan, su) if p[0] == label]
-            n = 0
-            for c in range(copies):
-                for (lab, word, job), u in items:
-                    if n >= n_per_class:
-                        break
-                    rng = np.random.default_rng([cfg.seed, 13, SPLITS.index(s), rng_i])
-                    rng_i += 1
-                    a, m = mix_speech(rng, u, cfg, pool)
-                    m.update(accent=job[1], rate=job[3], pitch=job[4], text=job[5])
-                    audio.append(a); labels.append(lab); speakers.append(job[2]); words.append(word)
-                    metas.append(m)
-                    n += 1
-        out[s] = {"audio": np.stack(audio), "labels": np.asarray(labels, np.int64),
-                  "speakers": np.asarray(speakers), "words": np.asarray(words), "meta": metas}
-    out["info"] = {"voices": voices, "accents": accents, "synth_seconds": round(t_synth, 1),
-                   "utterances": len(jobs), "seconds": round(time.time() - t0, 1)}
-    return out
+ARRAYS = ("audio", "labels", "speakers", "words", "engines")
 
 
 def load_or_generate(cfg: SynthConfig, cache_dir: Path, quiet: bool = False, log=print, workers: int = 2) -> dict:
     """The data set from the cache when present, else generated and cached. Prints size and time."""
-    exe = espeak_path()
-    key, env = cache_key(cfg, exe)
+    usable, notes = check_engines(cfg)
+    key, env = cache_key(cfg, usable)
     d = Path(cache_dir) / f"synth-{key}"
+    names = SPLITS + CLEAN_SPLITS
     if (d / "info.json").exists():
         t0 = time.time()
         info = json.loads((d / "info.json").read_text())
         data = {"info": info}
-        for s in SPLITS:
+        for s in names:
             z = np.load(d / f"{s}.npz")
-            data[s] = {"audio": z["audio"], "labels": z["labels"], "speakers": z["speakers"],
-                       "words": z["words"], "meta": json.loads(str(z["meta"]))}
+            data[s] = {k: z[k] for k in ARRAYS} | {"meta": json.loads(str(z["meta"]))}
         info["cached"] = True
+        for n in notes:
+            log(f"[data] note: engine not available, left out: {n}")
         log(f"[data] synthetic set from cache {d} ({_size_line(data)}; generated in "
             f"{info['seconds']:.0f} s, loaded in {time.time() - t0:.1f} s)")
         return data
-    log(f"[data] generating the synthetic set with {env['espeak'].split(':')[0]} "
-        f"({len(env['variants'])} variants, {len(env['accents'])} accents) -> {d}")
-    data = generate(cfg, quiet=quiet, exe=exe, workers=workers)
+    log(f"[data] generating the synthetic set with {', '.join(usable)} (held out: "
+        f"{', '.join(cfg.held_out_engines) or 'none'}; {len(UNKNOWN_WORDS)} unknown words) -> {d}")
+    data = generate(cfg, quiet=quiet, workers=workers, log=log)
     d.mkdir(parents=True, exist_ok=True)
-    for s in SPLITS:
-        np.savez(d / f"{s}.npz", audio=data[s]["audio"], labels=data[s]["labels"],
-                 speakers=data[s]["speakers"], words=data[s]["words"],
-                 meta=np.asarray(json.dumps(data[s]["meta"])))
-    info = dict(data["info"], key=key, config=asdict(cfg), espeak=env["espeak"],
-                sizes={s: int(len(data[s]["labels"])) for s in SPLITS},
-                bytes=int(sum((d / f"{s}.npz").stat().st_size for s in SPLITS)))
+    for s in names:
+        np.savez(d / f"{s}.npz", **{k: data[s][k] for k in ARRAYS}, meta=np.asarray(json.dumps(data[s]["meta"])))
+    info = dict(data["info"], key=key, config=asdict(cfg), env=env,
+                sizes={s: int(len(data[s]["labels"])) for s in names},
+                bytes=int(sum((d / f"{s}.npz").stat().st_size for s in names)))
     (d / "info.json").write_text(json.dumps(info, indent=1, default=list))
     info["cached"] = False
     data["info"] = info
-    log(f"[data] generated {_size_line(data)} in {info['seconds']:.1f} s "
-        f"({info['utterances']} espeak-ng utterances in {info['synth_seconds']:.1f} s); "
+    log(f"[data] generated {_size_line(data)} in {info['seconds']:.1f} s (synthesis "
+        f"{info['synth_seconds']:.1f} s, augmentation {info['augment_seconds']:.1f} s); "
         f"cache {info['bytes'] / 1e6:.0f} MB")
     return data
 
@@ -385,6 +464,7 @@ def _size_line(data) -> str:
     parts = []
     for s in SPLITS:
         n = len(data[s]["labels"])
-        nv = len(data["info"]["voices"][s])
-        parts.append(f"{s} {n} clips / {nv} voices")
+        nv = len(set(data[s]["speakers"].tolist()) - {""})
+        engs = sorted(set(data[s]["engines"].tolist()) - {""})
+        parts.append(f"{s} {n} clips / {nv} voices ({'+'.join(engs)})")
     return ", ".join(parts)

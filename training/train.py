@@ -1,6 +1,6 @@
 """Train the keyword-spotting DS-CNN, export it as int8 TFLite and measure it.
 
-    python training/train.py                       # synthetic espeak-ng set, MFCC, MLPerf-shaped DS-CNN
+    python training/train.py                       # multi-engine synthetic set, MFCC, MLPerf-shaped DS-CNN
     python training/train.py --data-dir ~/speech_commands_v0.02     # Google Speech Commands v2
     python training/train.py --out models --clips models/clips      # regenerate the bundled model
     python training/train.py --quick --out /tmp/kws                 # tiny configuration (tests)
@@ -30,26 +30,38 @@ from training.labels import LABELS, SILENCE_INDEX, UNKNOWN_INDEX, TrainingError
 ROOT = Path(__file__).resolve().parents[1]
 
 MODEL_NAME = "dscnn_int8.tflite"
-QUICK_SYNTH = dict(train_per_class=100, val_per_class=24, test_per_class=40, train_copies=1,
-                   max_families=30)
+# --quick: only the cheap engines (espeak-ng, flite for training; piper held out), few takes
+QUICK_SYNTH = dict(engines=("espeak", "flite", "piper"), held_out_engines=("piper",),
+                   takes=(("espeak", 40, 10, 12), ("flite", 20, 5, 6), ("piper", 0, 0, 8)),
+                   copies=(("espeak", 2), ("flite", 2)))
+
+
+def _names(text):
+    return tuple(n.strip() for n in text.split(",") if n.strip())
 
 
 def parse_args(argv=None):
     p = ArgumentParser(description=__doc__.split("\n")[0])
     g = p.add_argument_group("data")
     g.add_argument("--data-dir", type=Path, default=None,
-                   help="Speech Commands v2 folder (standard layout); default: the synthetic espeak-ng set")
+                   help="Speech Commands v2 folder (standard layout); default: the synthetic multi-engine set")
+    g.add_argument("--engines", type=_names, default=None,
+                   help="synthetic set: comma-separated engines (default espeak,flite,festival,piper,kokoro; "
+                        "--quick espeak,flite,piper); a missing optional engine is a note")
+    g.add_argument("--held-out-engines", type=_names, default=None,
+                   help="synthetic set: engines used only for the test_engine split (default piper); "
+                        "'' holds none out")
+    g.add_argument("--takes-scale", type=positive_float, default=1.0,
+                   help="synthetic set: multiply every engine's number of takes (default 1)")
+    g.add_argument("--no-augment", dest="augment", action="store_false",
+                   help="synthetic set: no waveform augmentation (level and a noise floor only)")
     g.add_argument("--features", choices=FE_MODES, default="mfcc",
                    help="front-end mode: mfcc gives 49x10 (MLPerf shape), logmel/pcen 49x40")
     g.add_argument("--seed", type=nonneg_int, default=1234)
-    g.add_argument("--train-per-class", type=positive_int, default=None,
-                   help="synthetic set: training clips per label (default 1000; --quick 100)")
-    g.add_argument("--test-per-class", type=positive_int, default=None,
-                   help="synthetic set: test clips per label (default 200; --quick 40)")
     g.add_argument("--cache-dir", type=Path, default=ROOT / ".cache" / "training",
                    help="where data sets and features are cached")
     g.add_argument("--workers", type=int_range(1, 64), default=min(2, os.cpu_count() or 1),
-                   help="espeak-ng / front-end processes (the result does not depend on it)")
+                   help="augmentation / front-end processes (the result does not depend on it)")
     m = p.add_argument_group("model")
     m.add_argument("--width", type=int_range(1, 1024), default=None, help="filters of every layer (default 64; --quick 32)")
     m.add_argument("--blocks", type=int_range(0, 16), default=None, help="depthwise-separable blocks (default 4; --quick 2)")
@@ -80,7 +92,10 @@ def parse_args(argv=None):
                    help="early stopping: epochs without a better validation accuracy (default 8)")
     t.add_argument("--time-budget", type=positive_float, default=None,
                    help="minutes for the whole run (data + features + training + export + eval): training "
-                        "stops early enough to finish within it (default 19; --quick 10, a safety cap: --quick always runs its epochs)")
+                        "stops early enough to finish within it (default 58; --quick 10, a safety cap: --quick always runs its epochs)")
+    t.add_argument("--train-minutes", type=positive_float, default=None,
+                   help="cap on the training phase alone, minutes (default 24: a cached re-run stays "
+                        "under 30 min; --quick 10)")
     t.add_argument("--threads", type=nonneg_int, default=0,
                    help="TensorFlow threads (0: $TF_NUM_INTRAOP_THREADS, else all cores)")
     o = p.add_argument_group("output")
@@ -94,7 +109,7 @@ def parse_args(argv=None):
     a = p.parse_args(argv)
     q = a.quick
     for name, default, quick in (("width", 64, 32), ("blocks", 4, 2), ("epochs", 60, 40), ("patience", 8, 40),
-                                 ("time_budget", 19.0, 10.0), ("dropout", 0.1, 0.0),
+                                 ("time_budget", 58.0, 10.0), ("train_minutes", 24.0, 10.0), ("dropout", 0.1, 0.0),
                                  ("label_smoothing", 0.1, 0.0), ("time_shift", 3, 0), ("time_masks", 2, 0),
                                  ("feature_masks", 1, 0),
                                  ("batch_size", 100, 32)):
@@ -129,6 +144,18 @@ class Phases:
 # ------------------------------------------------------------------------------------------------
 # data
 
+def synth_config(a):
+    from training import synth
+    kw = dict(QUICK_SYNTH) if a.quick else {}
+    if a.engines is not None:
+        kw["engines"] = a.engines
+        if a.held_out_engines is None:
+            kw["held_out_engines"] = tuple(n for n in synth.SynthConfig().held_out_engines if n in a.engines)
+    if a.held_out_engines is not None:
+        kw["held_out_engines"] = a.held_out_engines
+    return synth.SynthConfig(seed=a.seed, takes_scale=a.takes_scale, augment=a.augment, **kw)
+
+
 def load_data(a):
     from training import features as F
     if a.data_dir is not None:
@@ -136,12 +163,7 @@ def load_data(a):
         data = speech_commands.load(a.data_dir, seed=a.seed, cache_dir=a.cache_dir, quiet=a.quiet)
     else:
         from training import synth
-        cfg = synth.SynthConfig(seed=a.seed, **(QUICK_SYNTH if a.quick else {}))
-        if a.train_per_class:
-            cfg = replace(cfg, train_per_class=a.train_per_class)
-        if a.test_per_class:
-            cfg = replace(cfg, test_per_class=a.test_per_class)
-        data = synth.load_or_generate(cfg, a.cache_dir, quiet=a.quiet, workers=a.workers)
+        data = synth.load_or_generate(synth_config(a), a.cache_dir, quiet=a.quiet, workers=a.workers)
     for s in ("train", "val", "test"):
         if len(data[s]["labels"]) == 0:
             raise TrainingError(f"the {s} split is empty")
@@ -149,13 +171,77 @@ def load_data(a):
     return data
 
 
+def eval_splits(data):
+    """The evaluation sets present, in report order (val first: the only one used for choices)."""
+    order = ("val", "test", "test_engine", "val_clean", "test_clean", "test_engine_clean")
+    return [s for s in order if s in data and len(data[s]["labels"])]
+
+
 def check_speaker_split(data):
-    """The splits must not share a speaker (accuracy is speaker-independent)."""
-    sets = {s: set(data[s]["speakers"].tolist()) - {""} for s in ("train", "val", "test")}
-    shared = (sets["train"] & sets["test"]) | (sets["train"] & sets["val"])
+    """No speaker of train in any evaluation set, and no engine of test_engine in train/val."""
+    splits = ["train"] + eval_splits(data)
+    sets = {s: set(data[s]["speakers"].tolist()) - {""} for s in splits}
+    shared = set()
+    for s in splits[1:]:
+        shared |= sets["train"] & sets[s]
     if shared:
         raise TrainingError(f"speakers in both training and validation/test: {sorted(shared)[:5]}")
+    if "engines" in data["train"] and "test_engine" in data:
+        seen = set(data["train"]["engines"].tolist()) | set(data["val"]["engines"].tolist())
+        leak = (set(data["test_engine"]["engines"].tolist()) - {""}) & seen
+        if leak:
+            raise TrainingError(f"held-out engine(s) {sorted(leak)} also in train/val")
     return {s: len(v) for s, v in sets.items()}
+
+
+def split_table(y, preds, data, splits):
+    """{split: {"all": {...}, engine: {...}}} of float / int8 accuracy and clip counts."""
+    import numpy as np
+    from training.report import accuracy
+    out = {}
+    for s in splits:
+        row = {"all": {"n": int(len(y[s])), **{k: round(accuracy(y[s], p), 4) for k, p in preds[s].items()}}}
+        engs = data[s].get("engines")
+        if engs is not None:
+            for e in sorted(set(engs.tolist()) - {""}):
+                m = (engs == e) | (engs == "")       # silence clips belong to every engine's row
+                row[e] = {"n": int(m.sum()), **{k: round(accuracy(y[s][m], p[m]), 4)
+                                                  for k, p in preds[s].items()}}
+        out[s] = row
+    return out
+
+
+ACCEPT = {"held_out_engine": (0.85, 0.90), "held_out_voices": (0.95, 0.97)}
+
+
+def acceptance(table, held_out_engines):
+    """The issue's acceptance sets (int8): each held-out engine (test_engine, per engine), the
+    held-out kokoro voices (test, kokoro) and the held-out voices of the training engines (test)."""
+    rows = []
+    for suffix in ("", "_clean"):
+        te, t = table.get("test_engine" + suffix, {}), table.get("test" + suffix, {})
+        for e in held_out_engines:
+            if e in te:
+                rows.append((f"test_engine{suffix}/{e}", "held_out_engine", te[e]))
+        if "kokoro" in t:
+            rows.append((f"test{suffix}/kokoro", "held_out_engine", t["kokoro"]))
+        if "all" in t:
+            rows.append((f"test{suffix}", "held_out_voices", t["all"]))
+    out = {}
+    for name, kind, r in rows:
+        req, goal = ACCEPT[kind]
+        out[name] = {"kind": kind, "n": r["n"], "int8": r["int8"], "float": r["float"], "required": req,
+                     "goal": goal, "pass_required": bool(r["int8"] >= req), "pass_goal": bool(r["int8"] >= goal)}
+    return out
+
+
+def print_table(table):
+    print("[eval] int8 (tflite-micro) / float accuracy per split and engine:")
+    print(f"  {'split':<20} {'engine':<10} {'clips':>6} {'int8':>8} {'float':>8}")
+    for s, row in table.items():
+        for e, r in row.items():
+            print(f"  {s:<20} {e:<10} {r['n']:>6} {100 * r['int8']:>7.2f}% {100 * r['float']:>7.2f}%")
+    sys.stdout.flush()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -414,16 +500,17 @@ def run(a):
         check_writable_dir(a.clips, "--clips")
     ph = Phases()
     if a.data_dir is None:
-        from training.synth import espeak_path
-        espeak_path()                       # a missing espeak-ng is reported before anything else
+        from training import synth
+        synth.check_engines(synth_config(a))   # a missing espeak-ng / bad engine list before anything else
     data = ph.run("data", load_data, a)
     speakers = check_speaker_split(data)
     from training import features as F
     from training.report import accuracy, confusion, per_class, plot_confusion, write_json
     fe_quant = F.quant(a.features)
     data_key = data["info"].get("key", "data")
+    ev = eval_splits(data)
     qf, finfo = ph.run("features", F.load_or_compute, data, data_key, a.features, a.cache_dir,
-                       ("train", "val", "test"), quiet=a.quiet, workers=a.workers)
+                       ["train"] + ev, quiet=a.quiet, workers=a.workers)
     x = {s: F.dequantize(qf[s], *fe_quant) for s in qf}
     y = {s: data[s]["labels"] for s in qf}
 
@@ -436,9 +523,9 @@ def run(a):
           f"{len(y['train'])} training clips; TF {tf.__version__}, {threads} thread(s)", flush=True)
     # what is left of the run's budget, less a reserve for export and evaluation (tflite-micro runs
     # ~2 ms per clip for the MLPerf model; the converter takes ~10-20 s)
-    n_eval = len(y["val"]) + len(y["test"])
+    n_eval = sum(len(y[s]) for s in ev)
     reserve = 30 + 0.004 * n_eval * count_macs(model) / 2.66e6
-    seconds = max(60.0, a.time_budget * 60 - ph.total - reserve)
+    seconds = max(60.0, min(a.train_minutes * 60, a.time_budget * 60 - ph.total - reserve))
     print(f"[train] up to {a.epochs} epochs, batch {a.batch_size}; training time budget {seconds:.0f} s "
           f"(run budget {a.time_budget:.1f} min)", flush=True)
     tinfo = ph.run("train", train, a, model, x["train"], y["train"], x["val"], y["val"], seconds)
@@ -456,7 +543,7 @@ def run(a):
 
     def evaluate():
         res = {}
-        for s in ("val", "test"):
+        for s in ev:
             pf = np.argmax(model.predict(x[s], batch_size=256, verbose=0), axis=1)
             pq = int8_predict(int8_path, qf[s], fe_quant, in_q, quiet=a.quiet, desc=f"int8 {s}")
             res[s] = {"float": pf, "int8": pq}
@@ -465,6 +552,13 @@ def run(a):
     preds = ph.run("eval", evaluate)
     acc = {s: {k: round(accuracy(y[s], p), 4) for k, p in preds[s].items()} for s in preds}
     cm = {k: confusion(y["test"], preds["test"][k], len(LABELS)) for k in ("float", "int8")}
+    table = split_table(y, preds, data, ev)
+    print_table(table)
+    held_out = list(data["info"].get("held_out_engines", []))
+    accept = acceptance(table, held_out) if a.data_dir is None else {}
+    for name, r in accept.items():
+        print(f"[accept] {name:<24} int8 {100 * r['int8']:6.2f}% (required {100 * r['required']:.0f}%, "
+              f"goal {100 * r['goal']:.0f}%): {'goal' if r['pass_goal'] else 'required' if r['pass_required'] else 'FAIL'}")
     print(f"[eval] test ({len(y['test'])} clips, {speakers['test']} held-out voices): "
           f"float {100 * acc['test']['float']:.2f}%  int8 {100 * acc['test']['int8']:.2f}%  "
           f"(val float {100 * acc['val']['float']:.2f}%, int8 {100 * acc['val']['int8']:.2f}%)", flush=True)
@@ -482,7 +576,7 @@ def run(a):
     report = {
         "command": "python training/train.py " + " ".join(sys.argv[1:]),
         "labels": LABELS,
-        "data": {"source": "speech_commands" if a.data_dir else "synthetic_espeak_ng",
+        "data": {"source": "speech_commands" if a.data_dir else "synthetic_multi_engine",
                  "sizes": {s: int(len(y[s])) for s in y},
                  "per_class": {s: np.bincount(y[s], minlength=len(LABELS)).tolist() for s in y},
                  "speakers": speakers, "info": info,
@@ -497,8 +591,11 @@ def run(a):
             "dropout": a.dropout, "label_smoothing": a.label_smoothing,
             "augmentation": {"time_shift": a.time_shift, "time_masks": a.time_masks, "mask_frames": a.mask_frames,
                              "feature_masks": a.feature_masks, "mask_features": a.mask_features},
-            "bn_momentum": a.bn_momentum, "run_budget_min": a.time_budget, "threads": threads, "seed": a.seed},
+            "bn_momentum": a.bn_momentum, "run_budget_min": a.time_budget, "train_minutes": a.train_minutes,
+            "threads": threads, "seed": a.seed},
         "accuracy": acc,
+        "accuracy_by_engine": table,
+        "acceptance": accept,
         "per_class_test_int8": per_class(cm["int8"], LABELS),
         "confusion_test": {k: v.tolist() for k, v in cm.items()},
         "agreement_float_int8_test": round(float(np.mean(preds["test"]["float"] == preds["test"]["int8"])), 4),
@@ -529,7 +626,7 @@ def _git_rev():
 
 def main(argv=None) -> int:
     a = parse_args(argv)
-    return run_main(run, a)
+    return run_main(lambda args: run(args) and None, a)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ Splits (:func:`make_splits`) measure generalization two ways:
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import zlib
 from dataclasses import asdict, dataclass
@@ -183,7 +184,7 @@ def synthesize(plan, cache=None, progress=True, min_len=800):
         if todo:
             out = E.get(t.engine).synth([t.words[i] for i in todo], t.voice, t.rate, t.pitch)
             for i, a in zip(todo, out):
-                tmp = d / f"{keys[i]}.tmp.npy"
+                tmp = d / f"{keys[i]}.{os.getpid()}.tmp.npy"    # concurrent writers never collide
                 np.save(tmp, a)
                 tmp.replace(d / f"{keys[i]}.npy")
         for w, k in zip(t.words, keys):
