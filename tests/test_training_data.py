@@ -165,7 +165,7 @@ def test_speech_commands_layout_error(tmp_path):
 
 
 def test_representative_set_spans_frontend_range(seed):
-    from training.train import representative_set
+    from training.fit import representative_set
     rng = np.random.default_rng(seed)
     scale, zp = 0.37628749, 32
     q = rng.integers(-100, 90, (60, 49, 40)).astype(np.int8)
