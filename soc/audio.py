@@ -36,10 +36,16 @@ def image_words(samples: np.ndarray, rate: int = SAMPLE_RATE) -> np.ndarray:
     return np.concatenate([head, words])
 
 
-def write_main_ram_init(path: Path, samples, ram_bytes: int, rate: int = SAMPLE_RATE):
-    words = image_words(samples, rate) if samples is not None else np.zeros(0, np.uint32)
-    if 4 * len(words) > ram_bytes:
+def check_fits(n_samples: int, ram_bytes: int, rate: int = SAMPLE_RATE):
+    """ValueError (one line) when n_samples of audio do not fit a main RAM of ram_bytes."""
+    if 4 * (HEADER_WORDS + (n_samples + 1) // 2) > ram_bytes:
         secs = (ram_bytes // 4 - HEADER_WORDS) * 2 / rate
-        raise ValueError(f"audio of {len(samples) / rate:.1f} s does not fit the {ram_bytes // 1024} KiB "
-                         f"main RAM (at most {secs:.1f} s); cut the clip")
+        raise ValueError(f"audio of {n_samples / rate:.1f} s does not fit the {ram_bytes // 1024} KiB "
+                         f"main RAM (at most {secs:.1f} s); cut the clip, or stream it with --audio uart")
+
+
+def write_main_ram_init(path: Path, samples, ram_bytes: int, rate: int = SAMPLE_RATE):
+    if samples is not None:
+        check_fits(len(samples), ram_bytes, rate)
+    words = image_words(samples, rate) if samples is not None else np.zeros(0, np.uint32)
     Path(path).write_text("".join(f"{int(w):08x}\n" for w in words))

@@ -60,6 +60,8 @@ def parse_args(argv=None):
     g.add_argument("--refractory", type=float_range(0, 60), default=None,
                    help="kws: seconds after a detection with no other (1.0)")
     g.add_argument("--trace-outputs", action="store_true", help="kws: print every inference's int8 outputs")
+    g.add_argument("--inject-fault", choices=["bad-desc", "timeout", "stuck"], default=None,
+                   help="kws, for tests: make the accelerator fail at inference 3 (firmware KWS_INJECT_FAULT)")
     s = p.add_argument_group("simulation")
     s.add_argument("--timeout", type=positive_float, default=None, help="sim: wall-clock seconds before giving up (600)")
     s.add_argument("--jobs", type=positive_int, default=None, help="sim: parallel jobs for the Verilator build (2)")
@@ -78,6 +80,13 @@ def run(args) -> int:
     from soc.flow.gateware import gateware
     from soc.flow.plan import make_plan
     from soc.flow.tools import check_tools, venv_tools_on_path
+
+    def check_main_ram(n_samples, ram_bytes):
+        from soc.audio import check_fits
+        try:
+            check_fits(n_samples, ram_bytes)
+        except ValueError as e:
+            raise BuildError(str(e))
     try:
         board = get_board(args.board, variant=args.variant, toolchain=args.toolchain)
     except ValueError as e:
@@ -89,13 +98,15 @@ def run(args) -> int:
     if plan.is_sim and plan.app in ("features", "kws"):
         audio = load_clips(plan.wavs or default_clips(), plan.gap)
         where = "to stream over the UART" if plan.audio == "uart" else "loaded into main RAM"
+        if plan.audio == "mem":
+            check_main_ram(len(audio.samples), board.main_ram_size)
         log(f"audio: {len(audio.spans)} clip(s), {audio.seconds:.2f} s {where}")
+    fw_dir = plan.out / "firmware"
+    appb = app_headers(plan, fw_dir / "gen")  # the model and --input are checked here, before the long phases
 
     times, t0 = {}, time.time()
     gw = gateware(plan, board)
     times["gateware"], t0 = time.time() - t0, time.time()
-    fw_dir = plan.out / "firmware"
-    appb = app_headers(plan, fw_dir / "gen")
     build_firmware(plan, appb, gw, fw_dir)
     write_main_ram(gw, audio if plan.audio == "mem" else None)
     times["firmware"], t0 = time.time() - t0, time.time()

@@ -52,3 +52,26 @@ def test_bad_option_is_one_line_and_touches_nothing(tmp_path, argv, words):
     assert words in lines[0], lines[0]
     assert "Traceback" not in r.stdout + r.stderr
     assert not out.exists(), "a refused run must not create or touch the build directory"
+
+
+def test_bad_model_input_or_clip_is_refused_before_the_gateware(tmp_path):
+    """A model that is not a .tflite, an --input that is not an int8 .npy of the model's shape, and a clip
+    longer than the simulated main RAM are one line, found before LiteX or Verilator run."""
+    import numpy as np
+    import soundfile as sf
+    with open(tmp_path / "x.npy", "wb") as f:                   # an .npz named .npy
+        np.savez(f, a=np.zeros(3))
+    np.save(tmp_path / "f64.npy", np.zeros((49, 10, 1)))
+    sf.write(tmp_path / "long.wav", np.zeros(40 * 16000, np.int16), 16000, subtype="PCM_16")
+    model = ROOT / "models" / "dscnn_int8.tflite"
+    for argv, words in ((["--app", "kws", "--model", str(CLIP)], "04_yes.wav"),
+                        (["--model", str(model), "--input", str(tmp_path / "x.npy")], "npz"),
+                        (["--model", str(model), "--input", str(tmp_path / "f64.npy")], "int8"),
+                        (["--app", "kws", "--wav", str(tmp_path / "long.wav")], "does not fit")):
+        out = tmp_path / "out"
+        r = subprocess.run([sys.executable, str(ROOT / "soc" / "build.py"), *argv, "--output-dir", str(out)],
+                           cwd=ROOT, capture_output=True, text=True, timeout=300)
+        lines = [l for l in r.stderr.splitlines() if l.strip()]
+        assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: "), r.stderr
+        assert words in lines[0], lines[0]
+        assert not (out / "gateware").exists() and "gateware:" not in r.stdout, r.stdout

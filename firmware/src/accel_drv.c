@@ -1,32 +1,63 @@
+#include <stdio.h>
+
 #include <generated/csr.h>
 #include <generated/mem.h>
+#include <generated/soc.h>
 
 #include "accel_drv.h"
+#include "platform.h"
 
 #ifdef CSR_ACCEL_BASE
+
+/* Bounds, in CPU cycles. The first run has no measurement yet: 100 ms, five 20 ms hops. */
+#define ACCEL_TIMEOUT_FIRST_CYCLES (CONFIG_CLOCK_FREQUENCY / 10)
+#define ACCEL_TIMEOUT_MIN_CYCLES 20000u
+/* Recovery waits at most this long for a timed-out core to become idle (100 ms). */
+#define ACCEL_RECOVER_CYCLES (CONFIG_CLOCK_FREQUENCY / 10)
+
+static const uint32_t *img_desc, *img_weights, *img_quant;
+static uint32_t img_n_desc, img_n_weights, img_n_quant;
+static uint32_t timeout_set, longest_good, last_wait, recover_bound = ACCEL_RECOVER_CYCLES;
+static int dead;
 
 static volatile uint32_t *win(uint32_t byte_offset)
 {
     return (volatile uint32_t *)(ACCEL_BASE + byte_offset);
 }
 
+static void copy_images(void)
+{
+    volatile uint32_t *d = win(ACCEL_WIN_DESC), *w = win(ACCEL_WIN_WEIGHT), *q = win(ACCEL_WIN_QUANT);
+    for (uint32_t i = 0; i < img_n_desc; i++)
+        d[i] = img_desc[i];
+    for (uint32_t i = 0; i < img_n_weights; i++)
+        w[i] = img_weights[i];
+    /* The program header (accel/compiler.py c_header) already lays the quant words out at the bus
+     * stride (ACCEL_QUANT_STRIDE_WORDS words per quant word, unused lanes zero): copy verbatim. */
+    for (uint32_t i = 0; i < img_n_quant; i++)
+        q[i] = img_quant[i];
+}
+
 void accel_load(const uint32_t *desc, uint32_t n_desc, const uint32_t *weights, uint32_t n_weights,
                 const uint32_t *quant, uint32_t n_quant)
 {
-    volatile uint32_t *d = win(ACCEL_WIN_DESC), *w = win(ACCEL_WIN_WEIGHT), *q = win(ACCEL_WIN_QUANT);
-    for (uint32_t i = 0; i < n_desc; i++)
-        d[i] = desc[i];
-    for (uint32_t i = 0; i < n_weights; i++)
-        w[i] = weights[i];
-    /* The program header (accel/compiler.py c_header) already lays the quant words out at the bus
-     * stride (ACCEL_QUANT_STRIDE_WORDS words per quant word, unused lanes zero): copy verbatim. */
-    for (uint32_t i = 0; i < n_quant; i++)
-        q[i] = quant[i];
+    img_desc = desc;
+    img_n_desc = n_desc;
+    img_weights = weights;
+    img_n_weights = n_weights;
+    img_quant = quant;
+    img_n_quant = n_quant;
+    copy_images();
 }
 
 volatile uint32_t *accel_act_window(int buf)
 {
     return win(buf ? ACCEL_WIN_ACT1 : ACCEL_WIN_ACT0);
+}
+
+volatile uint32_t *accel_desc_window(void)
+{
+    return win(ACCEL_WIN_DESC);
 }
 
 void accel_write_act(int buf, uint32_t word32, const uint32_t *src, uint32_t n)
@@ -43,16 +74,107 @@ void accel_read_act(int buf, uint32_t word32, uint32_t *dst, uint32_t n)
         dst[i] = a[i];
 }
 
+void accel_set_timeout(uint32_t cycles)
+{
+    timeout_set = cycles;
+}
+
+void accel_set_recover_timeout(uint32_t cycles)
+{
+    recover_bound = cycles ? cycles : ACCEL_RECOVER_CYCLES;
+}
+
+uint32_t accel_timeout(void)
+{
+    if (timeout_set)
+        return timeout_set;
+    if (!longest_good)
+        return ACCEL_TIMEOUT_FIRST_CYCLES;
+    uint32_t t = longest_good > 0xffffffffu / 10 ? 0xffffffffu : 10 * longest_good;
+    return t < ACCEL_TIMEOUT_MIN_CYCLES ? ACCEL_TIMEOUT_MIN_CYCLES : t;
+}
+
 int accel_run(void)
 {
+    if (dead)
+        return ACCEL_RUN_DEAD;
+    uint32_t bound = accel_timeout();
     accel_desc_base_write(0);
     accel_n_layers_write(0);
+    uint64_t t0 = platform_cycles();
     accel_control_write(1);
     uint32_t s;
-    do {
+    for (;;) {
         s = accel_status_read();
-    } while (!(s & 2u));          /* done (with or without error) */
-    return (int)((s >> 4) & 7u);
+        if ((s & ACCEL_STATUS_DONE) && !(s & ACCEL_STATUS_BUSY))
+            break;                                  /* ended, with or without error */
+        if (!(s & ACCEL_STATUS_BUSY) && ACCEL_STATUS_ERROR(s))
+            break;                                  /* an error ends a run without done */
+        uint64_t el = platform_cycles() - t0;
+        if (el > bound) {
+            last_wait = (uint32_t)el;
+            return ACCEL_RUN_TIMEOUT;
+        }
+    }
+    int err = (int)ACCEL_STATUS_ERROR(s);
+    if (!err) {
+        uint32_t busy = accel_cyc_busy_read();
+        if (busy > longest_good)
+            longest_good = busy;
+    }
+    return err;
+}
+
+const char *accel_err_name(int code)
+{
+    switch (code) {
+    case ACCEL_ERR_NONE: return "none";
+    case ACCEL_ERR_OP: return "unknown op";
+    case ACCEL_ERR_RANGE: return "address out of range";
+    case ACCEL_ERR_ZERO: return "zero size";
+    case ACCEL_ERR_LIST: return "descriptor list runs past memory";
+    default: return "unknown";
+    }
+}
+
+uint32_t accel_layers_done(void)
+{
+    return accel_layers_read();
+}
+
+uint32_t accel_n_layers(void)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i + ACCEL_DESC_WORDS <= img_n_desc; i += ACCEL_DESC_WORDS, n++)
+        if (((img_desc[i + ACCEL_DESC_OP_WORD] >> ACCEL_DESC_OP_LSB) & ((1u << ACCEL_DESC_OP_BITS) - 1))
+            == ACCEL_OP_END)
+            break;
+    return n;
+}
+
+int accel_fault(int rc)
+{
+    if (rc == ACCEL_RUN_DEAD)
+        return -1;                                  /* reported when it happened */
+    if (rc == ACCEL_RUN_TIMEOUT)
+        printf("accel: timeout after %lu cycles (layer %lu of %lu running)\n", (unsigned long)last_wait,
+               (unsigned long)accel_layers_read(), (unsigned long)accel_n_layers());
+    else
+        printf("accel: error %d (%s) at layer %lu of %lu\n", rc, accel_err_name(rc),
+               (unsigned long)accel_layers_read(), (unsigned long)accel_n_layers());
+    /* No reset/abort register: wait for the core to stop by itself (its loops are bounded by the
+     * descriptor fields), then re-load the images it runs from. */
+    uint64_t t0 = platform_cycles();
+    while (accel_status_read() & ACCEL_STATUS_BUSY) {
+        if (platform_cycles() - t0 > recover_bound) {
+            printf("accel: still busy after %lu more cycles; no reset register: accelerator disabled until "
+                   "the system is reset\n", (unsigned long)(platform_cycles() - t0));
+            dead = 1;
+            return -1;
+        }
+    }
+    copy_images();
+    return 0;
 }
 
 uint32_t accel_busy_cycles(void)

@@ -43,8 +43,9 @@ static int run_accel(int i, uint32_t *cycles)
     accel_write_act(ACCEL_MODEL_IN_BUF, 2 * ACCEL_MODEL_IN_BASE, infer_inputs_packed[i], INFER_PACKED_WORDS);
     uint64_t t0 = platform_cycles();
     int err = accel_run();
-    if (err) {
-        printf("infer: accelerator error %d on input %d\n", err, i);
+    if (err != ACCEL_RUN_OK) {
+        accel_fault(err);                   /* one "accel: error/timeout ..." line, then recovery */
+        printf("infer: input %d not run (accelerator fault)\n", i);
         return -1;
     }
     accel_read_act(ACCEL_MODEL_OUT_BUF, 2 * ACCEL_MODEL_OUT_BASE, outw, ACCEL_MODEL_OUT_WORDS * 2);

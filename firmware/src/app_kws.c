@@ -74,12 +74,68 @@ static void write_ring(int head)
     }
 }
 
+#ifdef KWS_INJECT_FAULT
+/* Fault injection (soc/build.py --inject-fault; tests/test_soc_accel_faults.py): at inference
+ * KWS_INJECT_AT (counted from 1), KWS_INJECT_FAULT 1 corrupts the op of descriptor KWS_INJECT_LAYER in the
+ * accelerator's memory (the run must end with ACCEL_ERR_OP and the driver re-load the images), 2 lowers
+ * the run's cycle bound below what the model needs (a done that does not come in time: the driver must
+ * report the timeout and wait for the core to be idle before the next run), 3 also lowers the recovery
+ * bound below what the run needs (a core that stays busy: the driver disables the accelerator, every
+ * later hop is skipped and the app still ends normally). */
+#ifndef KWS_INJECT_AT
+#define KWS_INJECT_AT 3
+#endif
+#ifndef KWS_INJECT_LAYER
+#define KWS_INJECT_LAYER 2
+#endif
+static uint32_t inject_n;
+
+static void inject_before(void)
+{
+    if (++inject_n != KWS_INJECT_AT)
+        return;
+#if KWS_INJECT_FAULT == 1
+    volatile uint32_t *d = accel_desc_window() + KWS_INJECT_LAYER * ACCEL_DESC_WORDS + ACCEL_DESC_OP_WORD;
+    *d = (*d & ~(((1u << ACCEL_DESC_OP_BITS) - 1) << ACCEL_DESC_OP_LSB)) | (15u << ACCEL_DESC_OP_LSB);
+    printf("inject: descriptor %d op -> 15 before inference %d\n", KWS_INJECT_LAYER, KWS_INJECT_AT);
+#elif KWS_INJECT_FAULT == 2
+    accel_set_timeout(1000);
+    printf("inject: cycle bound 1000 for inference %d\n", KWS_INJECT_AT);
+#elif KWS_INJECT_FAULT == 3
+    accel_set_timeout(1000);
+    accel_set_recover_timeout(100);
+    printf("inject: cycle bound 1000 and recovery bound 100 for inference %d\n", KWS_INJECT_AT);
+#else
+#error "KWS_INJECT_FAULT: 1 (bad descriptor), 2 (timeout) or 3 (a core that stays busy)"
+#endif
+}
+
+static void inject_after(void)
+{
+#if KWS_INJECT_FAULT == 2 || KWS_INJECT_FAULT == 3
+    if (inject_n == KWS_INJECT_AT)
+        accel_set_timeout(0);
+#endif
+}
+#endif
+
+/* Returns 0, 1 when the accelerator faulted (reported, recovered as far as the core allows: the hop
+ * is skipped), -1 when the CPU tail failed. */
 static int infer(int head)
 {
     static uint32_t outw[ACCEL_MODEL_OUT_WORDS * 2];
     write_ring(head);
-    if (accel_run())
-        return -1;
+#ifdef KWS_INJECT_FAULT
+    inject_before();
+#endif
+    int rc = accel_run();
+#ifdef KWS_INJECT_FAULT
+    inject_after();
+#endif
+    if (rc != ACCEL_RUN_OK) {
+        accel_fault(rc);
+        return 1;
+    }
     accel_read_act(ACCEL_MODEL_OUT_BUF, 2 * ACCEL_MODEL_OUT_BASE, outw, ACCEL_MODEL_OUT_WORDS * 2);
     return nn_model_run_from(&kws_model, KWS_TAIL_FIRST, (const int8_t *)outw, probs, buf_a, buf_b, 0) == NN_OK
            ? 0 : -1;
@@ -125,7 +181,7 @@ static int run_stream(void)
            KWS_N_CLASSES, KWS_THRESHOLD);
 
     int head = 0, detections = 0, led_hops = 0;
-    uint32_t frames = 0, pushed = 0;
+    uint32_t frames = 0, pushed = 0, skipped = 0;
     uint64_t acc_total = 0, fe_total = 0, cpu_total = 0;
     static int16_t hop[HOP];
     leds_show(0);
@@ -168,9 +224,14 @@ static int run_stream(void)
         fe_cycles = fe_last_cycles();
 #endif
         uint64_t t1 = platform_cycles();
-        if (infer(head)) {
+        int irc = infer(head);
+        if (irc < 0) {
             printf("kws: inference failed\n");
             return 1;
+        }
+        if (irc > 0) {                          /* accelerator fault, already reported: skip this hop */
+            skipped++;
+            continue;
         }
 #ifdef CPU_ONLY
         acc = 0;
@@ -216,9 +277,12 @@ static int run_stream(void)
     }
     leds_show(0);
     audio_report();
-    printf("kws: %d detection(s) in %lu frames; mean cycles per hop: front-end %lu, accelerator %lu, cpu %lu\n",
-           detections, (unsigned long)frames, (unsigned long)(fe_total / (frames ? frames : 1)),
-           (unsigned long)(acc_total / (frames ? frames : 1)), (unsigned long)(cpu_total / (frames ? frames : 1)));
+    uint32_t ran = frames - skipped;         /* the means are over the hops whose inference ran */
+    printf("kws: %d detection(s) in %lu frames; mean cycles per hop: front-end %lu, accelerator %lu, cpu %lu; "
+           "%lu inference(s) skipped after accelerator faults\n",
+           detections, (unsigned long)frames, (unsigned long)(fe_total / (ran ? ran : 1)),
+           (unsigned long)(acc_total / (ran ? ran : 1)), (unsigned long)(cpu_total / (ran ? ran : 1)),
+           (unsigned long)skipped);
     return 0;
 }
 #endif

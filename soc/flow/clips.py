@@ -55,7 +55,7 @@ def load_clips(wavs, gap: float) -> Audio:
         except AudioError as e:
             raise BuildError(str(e))
         if note:
-            log(f"note: {note}")
+            log(note)                          # read_wav's note starts with "note:"
         if parts:
             parts.append(silence)
             t += len(silence) / SAMPLE_RATE

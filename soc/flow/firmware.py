@@ -13,6 +13,7 @@ from soc.flow import ROOT, BuildError, log, proc, rel
 from soc.audio import AUDIO_SOURCES
 
 SELFTEST_MODES = {"pass": 0, "fail": 1, "hang": 2}
+INJECT_FAULTS = {"bad-desc": 1, "timeout": 2, "stuck": 3}   # firmware/src/app_kws.c KWS_INJECT_FAULT
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,7 +28,8 @@ def _defines(plan, appb) -> str:
     return (f"-DSELFTEST_MODE={SELFTEST_MODES[plan.selftest_mode]} -DFEATURE_MODE={fe_mode} "
             f"-DAUDIO_SRC={AUDIO_SOURCES.index(plan.audio)}"
             + (" -DCPU_ONLY" if plan.cpu_only else "")
-            + (" -DKWS_TRACE_OUTPUTS" if plan.trace_outputs else ""))
+            + (" -DKWS_TRACE_OUTPUTS" if plan.trace_outputs else "")
+            + (f" -DKWS_INJECT_FAULT={INJECT_FAULTS[plan.inject_fault]}" if plan.inject_fault else ""))
 
 
 def _rom_overflow(text: str) -> str | None:

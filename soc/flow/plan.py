@@ -23,7 +23,8 @@ APP_OPTIONS = {
     "selftest": {"selftest_mode"},
     "features": {"wav", "gap", "audio", "mode"},
     "infer": {"model", "input", "cpu_only"},
-    "kws": {"wav", "gap", "audio", "model", "cpu_only", "threshold", "smooth_hops", "refractory", "trace_outputs"},
+    "kws": {"wav", "gap", "audio", "model", "cpu_only", "threshold", "smooth_hops", "refractory", "trace_outputs",
+            "inject_fault"},
 }
 APP_SPECIFIC = set().union(*APP_OPTIONS.values())
 SIM_ONLY = {"timeout", "no_run", "jobs"}
@@ -62,6 +63,7 @@ class Plan:
     cpu_only: bool
     detector: Detector
     trace_outputs: bool
+    inject_fault: str | None    # kws, tests only: bad-desc | timeout | stuck (-DKWS_INJECT_FAULT=1|2|3)
     timeout: float
     jobs: int
     run: bool
@@ -116,6 +118,8 @@ def make_plan(args, board) -> Plan:
                              "soc/stream_wav.py (--audio uart)")
         if app == "features" and not args.wav and sim:
             raise BuildError("the features app needs --wav CLIP.wav")
+    if args.inject_fault and args.cpu_only:
+        raise BuildError("--inject-fault makes the accelerator fail; it is not used with --cpu-only")
     if app == "infer" and (not args.model or not args.input):
         raise BuildError("the infer app needs --model MODEL.tflite and --input X.npy")
     for dest in ("model", "input"):
@@ -139,6 +143,7 @@ def make_plan(args, board) -> Plan:
                 audio=audio, mode=(args.mode or "logmel") if app == "features" else None,
                 model=Path(args.model) if args.model else None, input=Path(args.input) if args.input else None,
                 cpu_only=bool(args.cpu_only), detector=det, trace_outputs=bool(args.trace_outputs),
+                inject_fault=args.inject_fault,
                 timeout=args.timeout if args.timeout is not None else 600.0,
                 jobs=args.jobs if args.jobs is not None else 2, run=sim and not args.no_run,
                 build=bool(args.build), load=bool(args.load), rebuild_gateware=bool(args.rebuild_gateware),

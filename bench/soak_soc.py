@@ -1,0 +1,135 @@
+"""Soak test of the KWS app in the Verilator SoC (hardware front-end + accelerator + CPU softmax +
+detector) on minutes of generated audio, every inference compared with the golden pipeline.
+
+The audio is bench/soak_native.py's (TTS words, silence, noise, clipping, DC, level ramps; the same
+--seed gives the same audio). Main RAM holds at most ~32 s of audio (1 MiB, soc/audio.py), and the
+UART path (--audio uart) costs ~290k simulated cycles per 20 ms hop against ~90k for the clip in
+main RAM (about 50 s of wall time per second of audio here), so by default the audio is split into
+--piece-s (30 s) pieces, each one run of `soc/build.py --board sim --app kws --wav piece.wav --gap 0
+--trace-outputs`: a fresh boot per piece, the stream continuous inside it. --audio uart sends the
+whole clip as one continuous stream instead (slow).
+
+Per piece: every `out <n> ...` line (the int8 softmax output of inference n) against
+tests/test_soc_kws.py's golden_kws_outputs (golden frames into a ring that starts as the silence
+frame, golden model on the ring), the number of inferences, the detections (`detect:` lines) against
+the detector's definition on the golden outputs, the firmware's exit status.
+
+    nice -n 10 .venv/bin/python bench/soak_soc.py --minutes 2
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+import soak_native as SN  # noqa: E402
+
+BUILD = ROOT / "build" / "soak" / "soc"
+SR, HOP = SN.SR, SN.HOP
+
+
+def golden_pipeline(model, mode, audio, first_kw):
+    from accel import golden
+    from frontend import format as F
+    from frontend import golden as G
+    frames = G.features(audio, mode)
+    silence = G.features(np.zeros(F.WINDOW_SAMPLES, np.int16), mode)[0]
+    wins = []
+    for i in range(1, len(frames) + 1):
+        wins.append(np.stack([frames[j] if j >= 0 else silence for j in range(i - F.FRAMES_PER_WINDOW, i)]))
+    outs = []
+    for s in range(0, len(wins), 512):
+        outs.append(golden.run(model, np.stack(wins[s:s + 512])[..., None]).reshape(len(wins[s:s + 512]), -1))
+    outs = np.concatenate(outs) if outs else np.zeros((0, int(np.prod(model.output.shape))), np.int8)
+    det = SN.RefDetector(outs.shape[1], SN.SMOOTH, SN.THRESHOLD, SN.REFRACTORY, first_kw)
+    hits = [det.step(o)[0] for o in outs]
+    return outs, hits
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--minutes", type=float, default=2.0, help="minutes of audio (default 2)")
+    ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--audio", choices=["mem", "uart"], default="mem",
+                    help="mem: pieces of --piece-s in main RAM (default); uart: one continuous stream")
+    ap.add_argument("--piece-s", type=float, default=30.0, help="mem: seconds per run (<= 32; default 30)")
+    ap.add_argument("--timeout", type=float, default=3600.0, help="wall seconds per simulation run")
+    a = ap.parse_args(argv)
+    if not (a.minutes > 0 and 1 <= a.piece_s <= 32 and a.timeout > 0):
+        print("error: --minutes must be > 0, --piece-s in [1, 32], --timeout > 0", file=sys.stderr)
+        return 2
+    import soundfile as sf
+
+    from accel.tflite_import import load_tflite
+    from frontend import format as F
+    model = load_tflite(SN.MODEL)
+    mode = next(m for m in ("logmel", "pcen", "mfcc") if np.isclose(F.output_quant(m)[0], model.input.scale)
+                and F.output_quant(m)[1] == model.input.zero_point)
+    labels = SN.MODEL.with_suffix(".labels.txt").read_text().split()
+    first_kw = next(i for i, l in enumerate(labels) if not l.startswith("_"))
+    bank = SN.word_bank(a.seed)
+    BUILD.mkdir(parents=True, exist_ok=True)
+    total = int(a.minutes * 60 * SR) // HOP * HOP
+    audio = np.concatenate([SN.make_chunk(bank, a.seed, 1000, c, 60.0)[0] for c in range(int(np.ceil(a.minutes)))])
+    audio = audio[:total]
+    piece = total if a.audio == "uart" else int(a.piece_s * SR) // HOP * HOP
+    t_all = time.time()
+    tot = dict(inferences=0, mismatches=0, missing=0, det_soc=0, det_gold=0, det_diff=0, cycles=0, sim_s=0.0)
+    for k, s in enumerate(range(0, total, piece)):
+        x = audio[s:s + piece]
+        wav = BUILD / f"piece{k}.wav"
+        sf.write(wav, x, SR, subtype="PCM_16")
+        cmd = [sys.executable, str(ROOT / "soc" / "build.py"), "--board", "sim", "--app", "kws", "--wav", str(wav),
+               "--gap", "0", "--trace-outputs", "--timeout", str(a.timeout)]
+        if a.audio == "uart":
+            cmd += ["--audio", "uart"]
+        t0 = time.time()
+        r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        wall = time.time() - t0
+        (BUILD / f"piece{k}.log").write_text(r.stdout + r.stderr)
+        if r.returncode != 0:
+            print(f"error: piece {k}: soc/build.py exit status {r.returncode}: {r.stderr.strip()[-500:]}",
+                  file=sys.stderr)
+            return 2
+        got = {int(m.group(1)): np.array(m.group(2).split(), dtype=int)
+               for m in re.finditer(r"^out (\d+)((?: -?\d+)+)$", r.stdout, re.M)}
+        gold, hits = golden_pipeline(model, mode, x, first_kw)
+        mism = sum(1 for i, v in got.items() if not (1 <= i <= len(gold) and np.array_equal(v, gold[i - 1])))
+        missing = len(gold) - len(got)
+        det_soc = [(m.group(1), int(m.group(2))) for m in re.finditer(r"^detect: (\S+) conf=\d+/255 t=(\d+)ms",
+                                                                       r.stdout, re.M)]
+        # inference i (from 1) runs after hop i + 1: t = (i + 1) * 20 ms
+        det_gold = [(labels[h], (i + 2) * 1000 * HOP // SR) for i, h in enumerate(hits) if h >= 0]
+        cyc = re.search(r"sim: ([\d.]+) M cycles simulated in ([\d.]+) s", r.stdout + r.stderr)
+        skipped = re.search(r"(\d+) inference\(s\) skipped", r.stdout)
+        print(f"piece {k}: {len(x) / SR:.1f} s audio, {len(got)} inferences ({len(gold)} golden), {mism} mismatches, "
+              f"{missing} missing, detections SoC {len(det_soc)} / golden {len(det_gold)} "
+              f"({'same' if det_soc == det_gold else 'DIFFERENT'}), skipped {skipped.group(1) if skipped else '?'}, "
+              f"{cyc.group(1) if cyc else '?'} M cycles, {wall:.0f} s wall", flush=True)
+        tot["inferences"] += len(got)
+        tot["mismatches"] += mism
+        tot["missing"] += missing
+        tot["det_soc"] += len(det_soc)
+        tot["det_gold"] += len(det_gold)
+        tot["det_diff"] += det_soc != det_gold
+        if cyc:
+            tot["cycles"] += float(cyc.group(1))
+            tot["sim_s"] += float(cyc.group(2))
+    wall = time.time() - t_all
+    bad = tot["mismatches"] + tot["missing"] + tot["det_diff"]
+    print(f"soak_soc: {total / SR / 60:.2f} min of audio ({'one UART stream' if a.audio == 'uart' else f'{-(-total // piece)} run(s) of <= {piece / SR:.0f} s in main RAM'}), "
+          f"{tot['inferences']} inferences compared, {tot['mismatches']} mismatches, {tot['missing']} missing, "
+          f"{tot['det_soc']} detections (golden {tot['det_gold']}, {tot['det_diff']} piece(s) differ), "
+          f"{tot['cycles']:.0f} M cycles simulated in {tot['sim_s']:.0f} s, {wall / 60:.1f} min wall")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
