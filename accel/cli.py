@@ -117,6 +117,8 @@ def format_output(i: int, y: np.ndarray, cycles=None, labels=None) -> str:
 
 def _load_model(path) -> Model:
     from accel.tflite_import import load_tflite
+    if Path(path).is_dir():
+        raise CliError(f"{path} is a directory, not a .tflite model file")
     if not Path(path).is_file():
         raise CliError(f"model file not found: {path}")
     return load_tflite(path)
@@ -141,6 +143,9 @@ def cmd_run(args) -> int:
     if args.output:
         out_path = _npy_path(args.output)
         check_writable(out_path, inputs=[args.input, args.model])
+        if not str(args.output).endswith(".npy"):
+            raise CliError(f"--output {args.output}: the outputs are written as .npy; give a file name ending "
+                           f"in .npy (numpy would silently write {out_path.name})")
     model = _load_model(args.model)
     labels = None
     if not args.no_labels:

@@ -27,6 +27,8 @@ def load_input(path, model) -> tuple[np.ndarray, bool]:
 
     Returns (batch of shape (N, *input_shape), whether the file held a single tensor without batch axis).
     """
+    if Path(path).is_dir():
+        raise InputError(f"{path} is a directory, not an .npy input file")
     if not Path(path).is_file():
         raise InputError(f"input file not found: {path}")
     try:

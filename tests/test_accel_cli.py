@@ -276,3 +276,17 @@ def test_c_table_cli(tmp_path):
     r = subprocess.run([sys.executable, "-m", "accel.c_table", bad_model("add")], cwd=ROOT, capture_output=True,
                        text=True, timeout=120)
     assert "ADD" in assert_error(r)
+
+
+def test_output_without_npy_suffix_and_directories_are_refused(tmp_path):
+    """`--output DIR` or `--output name` used to write DIR.npy / name.npy silently; a directory as the
+    model or the input names itself."""
+    path = zoo_model("narrow")
+    np.save(tmp_path / "x.npy", np.zeros((49, 10, 1), np.int8))
+    (tmp_path / "d").mkdir()
+    for out in (tmp_path / "d", tmp_path / "name"):
+        r = cli("run", path, "--input", tmp_path / "x.npy", "--output", out)
+        assert "ending in .npy" in assert_error(r) and r.stdout == ""
+        assert not Path(str(out) + ".npy").exists()
+    assert "is a directory" in assert_error(cli("inspect", tmp_path / "d"))
+    assert "is a directory" in assert_error(cli("run", path, "--input", tmp_path / "d"))
