@@ -119,3 +119,9 @@ def test_bad_engine_list_is_one_line_before_any_work(tmp_path, args, needle):
                   timeout=60)
     assert_one_line_error(r, needle)
     assert "[data]" not in r.stdout
+
+
+def test_output_and_cache_in_one_directory_is_refused(tmp_path):
+    r = run_train(["--quick", "--out", str(tmp_path / "d"), "--cache-dir", str(tmp_path / "d")], timeout=60)
+    assert_one_line_error(r, "must be different directories")
+    assert "[data]" not in r.stdout

@@ -199,6 +199,10 @@ def run(a):
     import numpy as np
     # Every output is checked writable before the long phases (a bad --out is not found after training).
     check_writable_dir(a.out, "--out")
+    if a.out.resolve() == a.cache_dir.resolve() or (a.clips is not None and a.clips.resolve() in
+                                                    (a.out.resolve(), a.cache_dir.resolve())):
+        raise TrainingError("--out, --clips and --cache-dir must be different directories "
+                            "(the cache is keyed files the outputs would mix with)")
     check_writable_dir(a.cache_dir, "--cache-dir")
     if a.clips is not None:
         check_writable_dir(a.clips, "--clips")
