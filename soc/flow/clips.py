@@ -32,7 +32,7 @@ class Audio:
 
 def default_clips() -> list[Path]:
     """The demo's clips: the first silence clip, the first unknown word and the first four keywords of
-    models/clips/clips.json (all of them: --wav models/clips/*.wav; each second costs ~4.4 M cycles)."""
+    models/clips/clips.json (all of them: --wav models/clips/*.wav; each second costs ~4.0 M cycles)."""
     meta = CLIPS_DIR / "clips.json"
     if not meta.exists():
         raise BuildError("no bundled clips in models/clips/; pass --wav CLIP.wav")
