@@ -51,6 +51,15 @@ def one_line(msg) -> str:
     return " ".join(str(msg).split())
 
 
+def _end_progress_line():
+    """On a terminal, a progress bar may own the current line: start the error on a fresh one."""
+    try:
+        if sys.stderr.isatty():
+            sys.stderr.write("\n")
+    except (OSError, ValueError):
+        pass
+
+
 def _on_sigterm(signum, frame):
     raise Terminated()
 
@@ -72,9 +81,11 @@ def run_main(body, args=None, verbose: bool | None = None) -> int:
         print(f"error: {one_line(e)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
+        _end_progress_line()
         print("error: interrupted", file=sys.stderr)
         return 130
     except Terminated:
+        _end_progress_line()
         print("error: terminated", file=sys.stderr)
         return 143
     except BrokenPipeError:     # `... | head`: not an error of ours
