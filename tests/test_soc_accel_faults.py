@@ -14,29 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_soc_kws import golden_kws_outputs   # the golden pipeline, one definition
+
 ROOT = Path(__file__).resolve().parents[1]
 N_HOPS = 10
 INJECT_AT = 3                     # app_kws.c's default KWS_INJECT_AT (inference number, from 1)
 INJECT_LAYER = 2                  # app_kws.c's default KWS_INJECT_LAYER
-
-def golden_kws_outputs(model_path, audio, mode):
-    """tests/test_soc_kws.py's definition: golden frames into a 49-frame ring that starts as the silence
-    frame, the golden model on the ring after each new frame."""
-    import numpy as np
-
-    from accel import golden
-    from accel.tflite_import import load_tflite
-    from frontend import format as F
-    from frontend import golden as G
-    model = load_tflite(model_path)
-    frames = G.features(audio, mode)
-    silence = G.features(np.zeros(F.WINDOW_SAMPLES, np.int16), mode)[0]
-    outs = []
-    for i in range(1, len(frames) + 1):
-        window = [frames[j] if j >= 0 else silence for j in range(i - F.FRAMES_PER_WINDOW, i)]
-        outs.append(golden.run(model, np.stack(window)[..., None]).reshape(-1))
-    return np.array(outs)
-
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):

@@ -3,23 +3,8 @@
     python -m training.streaming --model models/dscnn_int8.tflite --hours 1 --out reports/streaming
 
 **The stream** (training/stream_gen.py :func:`generate`, deterministic from ``--seed``, cached in
-``.cache/streaming/``): a background bed of noise (white, pink, brown, mains hum, babble of other synthesized sentences, or near
-silence; a new kind and level every 20-90 s) under a timeline of events:
-
-* keywords, the next one 8-16 s (``kw_gap_s``) after the previous one's end plus the event then
-  running (one every ~15 s), each one of the ten keywords said by
-  a take (engine, voice, rate, pitch) of the corpus's *held-out* voices only (``test`` split of every
-  engine + the ``test_engine`` engines, :func:`training.engines.corpus.make_splits` with the training
-  corpus's seed), every clip used once before any is reused;
-* sentences of 4-9 non-keyword words (the training corpus's unknown words, near-misses such as "know",
-  "top", "goat" included, and everyday function words; no keyword) said by the same held-out voices of
-  every engine, each sentence synthesized as one phrase (the engine's own prosody);
-* pauses (0.5-4 s of the bed alone) and noise bursts (0.5-3 s, 5-25 dB over the bed).
-
-Each speech event goes through :func:`training.augment.augment` (room reverb, microphone high-pass and
-tilt, pitch, telephone band / 8 kHz, clipping; no time shift or speed change, so its timing is known),
-then is placed 10-35 dB (RMS) over the bed, peak at most -1 dBFS. The truth is every keyword's label and
-the start and end of its (dry) audio in the stream.
+``.cache/streaming/``): speech, noise and keywords from held-out voices at known times; its docstring
+says how it is made.
 
 **The pipeline** is :mod:`kws.pipeline`: golden front-end, ring started with silence, one golden int8
 inference per 20 ms hop (batched, over ``--jobs`` processes), TFLM's int8 softmax, and the firmware's
