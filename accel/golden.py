@@ -68,6 +68,8 @@ def run_layer(layer: Layer, x_int8, batched: bool | None = None):
 
 
 def _requant(layer: Layer, acc):
+    """TFLM's requantization of int64 accumulators (the conv/DW/FC ops take another with the same result,
+    accel.golden_fast's compiled one, as ``requant``)."""
     acc = quant.wrap_int32(acc)
     return quant.requantize(acc, layer.multiplier.astype(np.int64), layer.shift.astype(np.int64),
                             layer.output.zero_point, layer.act_min, layer.act_max)
@@ -89,7 +91,7 @@ def _taps(xp, layer: Layer):
             yield i, j, xp[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :]
 
 
-def conv_2d(layer: Layer, x):
+def conv_2d(layer: Layer, x, requant=None):
     """reference_integer_ops::ConvPerChannel: acc = sum (x - in_zp) * w over in-bounds taps + bias."""
     n = x.shape[0]
     cout, kh, kw, cin = layer.weights.shape
@@ -107,10 +109,10 @@ def conv_2d(layer: Layer, x):
         cols = win.transpose(0, 1, 2, 4, 5, 3).reshape(n * oh * ow, kh * kw * cin)
     w = layer.weights.reshape(cout, kh * kw * cin).astype(np.float64)
     acc = np.rint(cols @ w.T).astype(np.int64) + layer.bias.astype(np.int64)
-    return _requant(layer, acc).reshape(n, oh, ow, cout)
+    return (requant or _requant)(layer, acc).reshape(n, oh, ow, cout)
 
 
-def depthwise_conv_2d(layer: Layer, x):
+def depthwise_conv_2d(layer: Layer, x, requant=None):
     """reference_integer_ops::DepthwiseConvPerChannel (depth multiplier 1)."""
     xp = _padded(layer, x.astype(np.int64) - layer.input.zero_point, 0)
     w = layer.weights.astype(np.int64)
@@ -119,7 +121,7 @@ def depthwise_conv_2d(layer: Layer, x):
         term = v * w[i, j]
         acc = term if acc is None else acc + term
     acc = acc + layer.bias.astype(np.int64)
-    return _requant(layer, acc)
+    return (requant or _requant)(layer, acc)
 
 
 def average_pool_2d(layer: Layer, x):
@@ -150,12 +152,12 @@ def max_pool_2d(layer: Layer, x):
     return np.clip(out, layer.act_min, layer.act_max).astype(np.int8)
 
 
-def fully_connected(layer: Layer, x):
+def fully_connected(layer: Layer, x, requant=None):
     """reference_integer_ops::FullyConnected: per-tensor, acc = sum (x - in_zp) * w + bias."""
     n = x.shape[0]
     xf = (x.reshape(n, -1).astype(np.int64) - layer.input.zero_point).astype(np.float64)
     acc = np.rint(xf @ layer.weights.astype(np.float64).T).astype(np.int64) + layer.bias.astype(np.int64)
-    return _requant(layer, acc)
+    return (requant or _requant)(layer, acc)
 
 
 def reshape(layer: Layer, x):

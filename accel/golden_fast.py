@@ -75,47 +75,15 @@ def _rq(layer, acc):
                       int(layer.act_max))
 
 
-def _conv_2d(layer, x):
-    from accel.golden import _EXACT_K, _padded
-    n = x.shape[0]
-    cout, kh, kw, cin = layer.weights.shape
-    oh, ow = layer.output.shape[:2]
-    sh, sw = layer.stride
-    if kh * kw * cin >= _EXACT_K:
-        from accel import golden
-        return golden.conv_2d(layer, x)
-    xp = _padded(layer, x.astype(np.int64) - layer.input.zero_point, 0).astype(np.float64)
-    if (kh, kw) == (1, 1):
-        cols = xp[:, :sh * (oh - 1) + 1:sh, :sw * (ow - 1) + 1:sw, :].reshape(n * oh * ow, cin)
-    else:
-        win = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(1, 2))
-        win = win[:, :sh * (oh - 1) + 1:sh, :sw * (ow - 1) + 1:sw]
-        cols = win.transpose(0, 1, 2, 4, 5, 3).reshape(n * oh * ow, kh * kw * cin)
-    w = layer.weights.reshape(cout, kh * kw * cin).astype(np.float64)
-    acc = np.rint(cols @ w.T).astype(np.int64) + layer.bias.astype(np.int64)
-    return _rq(layer, acc).reshape(n, oh, ow, cout)
+def _fast(op):
+    """accel.golden's op (its own accumulators) with the compiled requantization."""
+    from accel import golden
+    fn = getattr(golden, op)
+    return lambda layer, x: fn(layer, x, requant=_rq)
 
 
-def _depthwise_conv_2d(layer, x):
-    from accel.golden import _padded, _taps
-    xp = _padded(layer, x.astype(np.int64) - layer.input.zero_point, 0)
-    w = layer.weights.astype(np.int64)
-    acc = None
-    for i, j, v in _taps(xp, layer):
-        term = v * w[i, j]
-        acc = term if acc is None else acc + term
-    acc = acc + layer.bias.astype(np.int64)
-    return _rq(layer, acc)
-
-
-def _fully_connected(layer, x):
-    n = x.shape[0]
-    xf = (x.reshape(n, -1).astype(np.int64) - layer.input.zero_point).astype(np.float64)
-    acc = np.rint(xf @ layer.weights.astype(np.float64).T).astype(np.int64) + layer.bias.astype(np.int64)
-    return _rq(layer, acc)
-
-
-_FAST = {"CONV_2D": _conv_2d, "DEPTHWISE_CONV_2D": _depthwise_conv_2d, "FULLY_CONNECTED": _fully_connected}
+_FAST = {"CONV_2D": _fast("conv_2d"), "DEPTHWISE_CONV_2D": _fast("depthwise_conv_2d"),
+         "FULLY_CONNECTED": _fast("fully_connected")}
 
 
 def run(model, x_int8):
