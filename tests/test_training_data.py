@@ -88,7 +88,16 @@ def test_synthetic_set_deterministic_and_worker_independent(tmp_path):
     assert not np.array_equal(a["train"]["audio"][:20], c["train"]["audio"][:20])
     # every label present; training keywords: 3 takes x 2 copies
     n = np.bincount(a["train"]["labels"], minlength=12)
-    assert np.all(n[2:] == 6) and n[UNKNOWN_INDEX] == 6 and n[SILENCE_INDEX] == 6
+    # _unknown_: 6 isolated-word clips + round(0.5 x 6) = 3 windows of training voices' sentences
+    assert np.all(n[2:] == 6) and n[UNKNOWN_INDEX] == 6 + 3 and n[SILENCE_INDEX] == 6
+    sent = [i for i, w in enumerate(a["train"]["words"].tolist()) if " " in w]
+    assert len(sent) == 3 and a["info"]["train_sentence_windows"] == 3
+    assert all(a["train"]["labels"][i] == UNKNOWN_INDEX for i in sent)
+    assert not any(set(a["train"]["words"][i].lower().split()) & set(KEYWORDS) for i in sent)
+    train_voices = set(a["train"]["speakers"][[i for i in range(len(a["train"]["words"])) if i not in sent]].tolist())
+    assert {a["train"]["speakers"][i] for i in sent} <= train_voices | {
+        f"{e}:{v}" for e, vs in a["info"]["voices"]["train"].items() for v in vs}
+    assert not any(" " in w for s in synth.SPLITS[1:] for w in a[s]["words"].tolist())   # val/test: words only
     assert np.all(np.bincount(a["test"]["labels"], minlength=12)[2:] == 1)
     # held-out voices; the held-out engine only in test_engine
     spk = {s: set(a[s]["speakers"].tolist()) - {""} for s in synth.SPLITS}

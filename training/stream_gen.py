@@ -37,15 +37,6 @@ CACHE = ROOT / ".cache" / "streaming"
 VERSION = 1
 from frontend.format import SAMPLE_RATE as SR  # noqa: E402  (one definition)
 
-# Everyday words for the sentences (none is a keyword: "on", "off", "up", "go", "no", "down" are left out).
-FUNCTION_WORDS = ("the", "a", "to", "and", "we", "it", "is", "was", "they", "with", "for", "this", "that",
-                  "have", "will", "can", "be", "my", "your", "what", "where", "when", "very", "more", "some",
-                  "there", "here", "I", "you", "he", "she", "but", "so", "if", "then", "from", "at", "by",
-                  "all", "just", "like", "about", "time", "day", "home", "car", "book", "friend", "door",
-                  "phone", "week", "year", "good", "new", "old", "little", "big", "long", "make", "take",
-                  "see", "come", "want", "look", "use", "find", "give", "tell", "work", "call", "try", "ask",
-                  "need", "feel", "put", "keep", "let", "think", "say", "town", "near", "after", "before")
-
 # augment.augment for speech events: timing kept (no shift / speed / tempo); noise comes from the bed.
 EVENT_AUGMENT = dict(p_speed=0.0, p_tempo=0.0, p_shift=0.0, p_pitch=0.15, p_reverb=0.4, p_mic=0.6, p_noise=0.0,
                      p_phone=0.05, p_8k=0.05, p_clip=0.02)
@@ -109,18 +100,13 @@ def held_out_voices(engines=None) -> dict:
     return out
 
 
-def sentence_words() -> list[str]:
-    from training.synth import UNKNOWN_WORDS
-    words = [w for w in dict.fromkeys(list(UNKNOWN_WORDS) + list(FUNCTION_WORDS)) if " " not in w]
-    return [w for w in words if w.lower() not in KEYWORDS]
-
-
 def _plans(cfg: StreamConfig, voices: dict):
     """(keyword takes, sentence takes): the synthesis plan (corpus.Take, cached by corpus.synthesize)."""
     from training.engines import corpus
     engines = sorted(voices)
     per_engine_kw = max(1, math.ceil(cfg.kw_clips_per_hour * cfg.hours / len(KEYWORDS) / len(engines)))
     kw = corpus.draw_plan(KEYWORDS, voices, per_engine_kw, cfg.seed)
+    from training.synth import sentence_words
     words = sentence_words()
     per_take = 5
     n_sent = max(1, math.ceil(cfg.sentences_per_hour * cfg.hours / per_take / len(engines)))

@@ -76,9 +76,26 @@ UNKNOWN_WORDS = tuple(dict.fromkeys(w for w in NEAR_MISSES + (
     "coffee", "dinner", "garden", "pencil", "button", "kitchen", "silver", "number") if w not in KEYWORDS))
 PROSODY = ("", ".", "!", "?")
 
+# Everyday words for running speech: the training set's sentence windows and the streaming test's
+# sentences (training/stream_gen.py) (none is a keyword: "on", "off", "up", "go", "no", "down" are left out).
+FUNCTION_WORDS = ("the", "a", "to", "and", "we", "it", "is", "was", "they", "with", "for", "this", "that",
+                  "have", "will", "can", "be", "my", "your", "what", "where", "when", "very", "more", "some",
+                  "there", "here", "I", "you", "he", "she", "but", "so", "if", "then", "from", "at", "by",
+                  "all", "just", "like", "about", "time", "day", "home", "car", "book", "friend", "door",
+                  "phone", "week", "year", "good", "new", "old", "little", "big", "long", "make", "take",
+                  "see", "come", "want", "look", "use", "find", "give", "tell", "work", "call", "try", "ask",
+                  "need", "feel", "put", "keep", "let", "think", "say", "town", "near", "after", "before")
+
+
+def sentence_words() -> list[str]:
+    """The vocabulary of running speech: the unknown words and everyday words, never a keyword."""
+    words = [w for w in dict.fromkeys(list(UNKNOWN_WORDS) + list(FUNCTION_WORDS)) if " " not in w]
+    return [w for w in words if w.lower() not in KEYWORDS]
+
+
 #: takes per engine: (train, val, test); a held-out engine's test_engine split gets its `test` takes
 DEFAULT_TAKES = (("espeak", 300, 40, 60), ("flite", 150, 20, 30), ("festival", 150, 20, 30),
-                 ("piper", 150, 20, 60), ("kokoro", 64, 12, 24))
+                 ("piper", 150, 20, 60), ("kokoro", 128, 12, 24))
 #: augmented training copies of each utterance, per engine
 DEFAULT_COPIES = (("espeak", 2), ("flite", 2), ("festival", 2), ("piper", 2), ("kokoro", 6))
 
@@ -96,6 +113,11 @@ class SynthConfig:
     silence_fraction: float = 1.0    # _silence_ clips = this x the mean keyword-class size
     silence_rms_dbfs: tuple = (-80.0, -30.0)
     silence_zero_prob: float = 0.05  # digital silence
+    # running speech as _unknown_: 1 s windows cut at random from sentences of 4-9 non-keyword words
+    # said by training voices (the product hears running speech, not isolated words)
+    sentence_takes: int = 20         # per training engine (x takes_scale)
+    sentences_per_take: int = 4
+    sentence_unknown_fraction: float = 0.5   # windows added to train's _unknown_ = this x a keyword class
 
 
 def takes_for(cfg: SynthConfig, engine: str) -> tuple[int, int, int]:
@@ -184,6 +206,31 @@ def plan(cfg: SynthConfig, usable) -> tuple[dict, dict]:
             if n and splits[s][eng]:
                 takes[s] += draw_takes(cfg, s, eng, splits[s][eng], n)
     return takes, splits
+
+
+def sentence_takes(cfg: SynthConfig, voices_by_engine: dict):
+    """Training takes that say sentences (running speech) instead of words: the split's own voices."""
+    import dataclasses
+    from training.engines import corpus
+    n = max(1, int(round(cfg.sentence_takes * cfg.takes_scale))) if cfg.sentence_takes else 0
+    if not n or cfg.sentence_unknown_fraction <= 0:
+        return []
+    words = sentence_words()
+    out = []
+    for t in corpus.draw_plan(("",), voices_by_engine, n, cfg.seed + 104729):
+        rng = _rng(cfg.seed, "sentences", t.engine, len(out))
+        texts = tuple(" ".join(words[int(i)] for i in rng.choice(len(words), int(rng.integers(4, 10)), replace=False))
+                      for _ in range(cfg.sentences_per_take))
+        out.append(dataclasses.replace(t, words=texts))
+    return out
+
+
+def sentence_window(rng, clip: np.ndarray) -> np.ndarray:
+    """A random 1 s stretch of a sentence (shorter sentences whole)."""
+    if len(clip) <= CLIP:
+        return clip
+    a = int(rng.integers(0, len(clip) - CLIP + 1))
+    return clip[a:a + CLIP]
 
 
 def word_label(text: str) -> tuple[str, int]:
@@ -320,6 +367,14 @@ def generate(cfg: SynthConfig, quiet: bool = False, workers: int = 2, log=print,
             clips += c
             meta += m
         utts[s] = (clips, meta)
+    sent = sentence_takes(cfg, voices["train"])
+    sent_clips, sent_meta = [], []
+    for eng in sorted({t.engine for t in sent}):
+        te = time.time()
+        c, m = corpus.synthesize([t for t in sent if t.engine == eng], cache=clip_cache, progress=not quiet)
+        synth_s[f"train-sentences/{eng}"] = round(time.time() - te, 1)
+        sent_clips += c
+        sent_meta += m
     t_synth = time.time() - t0
 
     # babble pools: other words of the same split (unknown words only: never a keyword in the
@@ -328,6 +383,7 @@ def generate(cfg: SynthConfig, quiet: bool = False, workers: int = 2, log=print,
     _POOL["babble"] = {s: [c for c, m in zip(*utts[s]) if word_label(m["word"])[1] == UNKNOWN_INDEX]
                        or list(utts[s][0]) for s in SPLITS}
     out = {}
+    n_sent_windows = 0
     t1 = time.time()
     for si, s in enumerate(SPLITS):
         clips, meta = utts[s]
@@ -363,6 +419,17 @@ def generate(cfg: SynthConfig, quiet: bool = False, workers: int = 2, log=print,
                 seen[int(i)] = c + 1
                 jobs.append(("speech", [cfg.seed, 13, si, int(i), c], clips[int(i)], s, cfg.augment))
                 rows.append((UNKNOWN_INDEX, int(i)))
+        if s == "train" and sent_clips:    # running speech: random 1 s windows of the sentences
+            base, meta = len(meta), list(meta) + sent_meta
+            n_win = int(round(cfg.sentence_unknown_fraction * target))
+            rng = _rng(cfg.seed, "sentence-windows")
+            order = np.concatenate([rng.permutation(len(sent_clips))
+                                    for _ in range(n_win // len(sent_clips) + 1)])[:n_win]
+            for k, j in enumerate(order):
+                jobs.append(("speech", [cfg.seed, 29, si, k], sentence_window(rng, sent_clips[int(j)]), s,
+                             cfg.augment))
+                rows.append((UNKNOWN_INDEX, base + int(j)))
+            n_sent_windows = n_win
         n_sil = int(round(cfg.silence_fraction * target))
         for k in range(n_sil):
             jobs.append(("silence", [cfg.seed, 17, si, k], None, s, False))
@@ -385,7 +452,8 @@ def generate(cfg: SynthConfig, quiet: bool = False, workers: int = 2, log=print,
                    "utterances": {s: len(utts[s][0]) for s in SPLITS},
                    "synth_seconds": round(t_synth, 1), "synth_seconds_by": synth_s,
                    "augment_seconds": round(t_mix, 1), "seconds": round(time.time() - t0, 1),
-                   "unknown_words": len(UNKNOWN_WORDS)}
+                   "unknown_words": len(UNKNOWN_WORDS), "train_sentences": len(sent_clips),
+                   "train_sentence_windows": n_sent_windows}
     return out
 
 

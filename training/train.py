@@ -68,7 +68,7 @@ def parse_args(argv=None):
     m.add_argument("--blocks", type=int_range(0, 16), default=None, help="depthwise-separable blocks (default 4; --quick 2)")
     m.add_argument("--dropout", type=float_range(0, 1, hi_open=True), default=None, help="dropout before the classifier (default 0.1)")
     t = p.add_argument_group("training")
-    t.add_argument("--epochs", type=positive_int, default=None, help="maximum epochs (default 60; --quick 40)")
+    t.add_argument("--epochs", type=positive_int, default=None, help="maximum epochs (default 80; --quick 40)")
     t.add_argument("--batch-size", type=positive_int, default=None, help="default 100; --quick 32")
     t.add_argument("--bn-momentum", type=float_range(0, 1, hi_open=True), default=0.9, help="BatchNormalization moving-average momentum")
     t.add_argument("--lr", type=positive_float, default=2e-3, help="initial Adam learning rate")
@@ -95,7 +95,7 @@ def parse_args(argv=None):
                    help="minutes for the whole run (data + features + training + export + eval): training "
                         "stops early enough to finish within it (default 58; --quick 10, a safety cap: --quick always runs its epochs)")
     t.add_argument("--train-minutes", type=positive_float, default=None,
-                   help="cap on the training phase alone, minutes (default 24: a cached re-run stays "
+                   help="cap on the training phase alone, minutes (default 27: a cached re-run stays "
                         "under 30 min; --quick 10)")
     t.add_argument("--threads", type=nonneg_int, default=0,
                    help="TensorFlow threads (0: $TF_NUM_INTRAOP_THREADS, else all cores)")
@@ -109,8 +109,8 @@ def parse_args(argv=None):
     o.add_argument("--verbose", action="store_true", help="tracebacks on unexpected errors")
     a = p.parse_args(argv)
     q = a.quick
-    for name, default, quick in (("width", 64, 32), ("blocks", 4, 2), ("epochs", 60, 40), ("patience", 8, 40),
-                                 ("time_budget", 58.0, 10.0), ("train_minutes", 24.0, 10.0), ("dropout", 0.1, 0.0),
+    for name, default, quick in (("width", 64, 32), ("blocks", 4, 2), ("epochs", 80, 40), ("patience", 8, 40),
+                                 ("time_budget", 58.0, 10.0), ("train_minutes", 27.0, 10.0), ("dropout", 0.1, 0.0),
                                  ("label_smoothing", 0.1, 0.0), ("time_shift", 3, 0), ("time_masks", 2, 0),
                                  ("feature_masks", 1, 0),
                                  ("batch_size", 100, 32)):
