@@ -129,13 +129,25 @@ def train(a, model, x_tr, y_tr, x_va, y_va, seconds):
     train_ds = augmented_dataset(a, x_tr, y_tr, n_cls)
     y_va = keras.utils.to_categorical(y_va, n_cls)
     budget = TimeBudget(seconds)
-    stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=a.patience,
-                                         restore_best_weights=True, verbose=1)
     if a.lr_schedule == "plateau":
         sched = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, min_lr=a.min_lr,
                                                   verbose=0)
     else:
         sched = CosineToBudget(a.lr, a.min_lr, a.epochs, budget)
+
+    class EarlyStopAfterDecay(keras.callbacks.EarlyStopping):
+        """Early stopping that lets the cosine decay reach its last quarter first: at a high learning
+        rate validation accuracy is noisy, and an early stop there skips the low-rate epochs where
+        most of the gain comes (a default run stopped at epoch 35 of 44 planned, lr still 7e-4).
+        The best weights on validation are kept either way."""
+        def on_epoch_end(self, epoch, logs=None):
+            super().on_epoch_end(epoch, logs)
+            planned = getattr(sched, "planned", None)
+            if self.model.stop_training and planned and epoch + 1 < 0.75 * planned:
+                self.model.stop_training = False
+                self.stopped_epoch = 0
+
+    stop = EarlyStopAfterDecay(monitor="val_accuracy", patience=a.patience, restore_best_weights=True, verbose=1)
     verbose = 1 if (sys.stdout.isatty() and not a.quiet) else 2
     hist = model.fit(train_ds, epochs=a.epochs, validation_data=(x_va, y_va), batch_size=a.batch_size,
                      callbacks=[budget, sched, stop], verbose=verbose)
