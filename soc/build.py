@@ -29,7 +29,8 @@ def parse_args(argv=None):
     p.add_argument("--board", default="sim", help=f"target board: {', '.join(BOARDS)}")
     p.add_argument("--variant", default=None,
                    help="FPGA board variant (arty: a7-100, the default, or a7-35; see reports/arty/resources.md)")
-    p.add_argument("--sys-clk-freq", type=float_range(1e6, 1e9), default=100e6, help="system clock frequency (Hz)")
+    p.add_argument("--sys-clk-freq", type=float_range(1e6, 1e9), default=None,
+                   help="system clock frequency (Hz; the board's default: 100 MHz sim and arty, 75 MHz nexys_a7)")
     p.add_argument("--toolchain", default=None, help="FPGA toolchain (arty): vivado (default) or yosys+nextpnr")
     p.add_argument("--build", action="store_true", help="FPGA: run the toolchain to make a bitstream")
     p.add_argument("--load", action="store_true", help="FPGA: program the board with openFPGALoader")
