@@ -137,7 +137,7 @@ def make_plan(args, board) -> Plan:
     out = Path(args.output_dir).resolve() if args.output_dir else ROOT / "build" / name
     if out.exists() and not out.is_dir():
         raise BuildError(f"--output-dir {args.output_dir} exists and is not a directory")
-    return Plan(board=board.name, variant=getattr(board, 'variant', None), sys_clk_freq=args.sys_clk_freq or board.default_sys_clk_freq,
+    return Plan(board=board.name, variant=getattr(board, 'variant', None), sys_clk_freq=float(args.sys_clk_freq or board.default_sys_clk_freq),
                 toolchain=args.toolchain, out=out, app=app, selftest_mode=args.selftest_mode or "pass",
                 wavs=tuple(args.wav or ()), gap=args.gap if args.gap is not None else (CLIP_GAP_S if app == "kws" else 0.0),
                 audio=audio, mode=(args.mode or "logmel") if app == "features" else None,
