@@ -29,6 +29,7 @@ class NexysA7Board:
     default_sys_clk_freq = int(75e6)
     rom_size = 128 * 1024      # firmware + model data execute from on-chip ROM (in the bitstream)
     sram_size = 32 * 1024
+    loader_board = "nexys_a7_100"   # openFPGALoader -b name (soc/flow/fpga.py --load)
 
     def __init__(self, variant=DEFAULT_VARIANT, toolchain="vivado"):
         if variant not in VARIANTS:

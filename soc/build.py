@@ -3,6 +3,7 @@
 
   python soc/build.py --board sim [--app kws]     # gateware (cached) + firmware + Verilator run
   python soc/build.py --board arty [--variant a7-35] [--build] [--load]
+  python soc/build.py --board nexys_a7 [--build] [--load]  # on-board PDM microphone
 
 The phases live in soc/flow/ (one module each; each returns what the next one takes):
   gateware  LiteX SoC -> Verilog (+ Verilator model on sim), cached on a hash of the design sources.
@@ -24,7 +25,7 @@ from boards import BOARDS  # noqa: E402
 
 def parse_args(argv=None):
     p = ArgumentParser(description="Build the KWS SoC + firmware; run it in Verilator (--board sim) or write "
-                                   "the FPGA project (--board arty). Options an app or board does not use are "
+                                   "the FPGA project (--board arty, nexys_a7). Options an app or board does not use are "
                                    "refused. Defaults in parentheses.")
     p.add_argument("--board", default="sim", help=f"target board: {', '.join(BOARDS)}")
     p.add_argument("--variant", default=None,
