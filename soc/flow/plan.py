@@ -98,7 +98,7 @@ def make_plan(args, board) -> Plan:
     if audio == "i2s" and sim:
         raise BuildError("the simulated board has no microphone; use --audio mem or uart")
     if audio == "i2s" and args.cpu_only:
-        raise BuildError("the I2S microphone feeds the hardware front-end; --cpu-only takes --audio uart")
+        raise BuildError("the microphone (I2S or PDM) feeds the hardware front-end; --cpu-only takes --audio uart")
     unused = sorted(d for d in APP_SPECIFIC - APP_OPTIONS[app] if _given(args, d))
     if unused:
         hint = {"wav": "; --wav is for the audio apps: add --app kws or --app features",
