@@ -8,7 +8,10 @@ def get_board(name, variant=None, toolchain=None):
     if name == "arty":
         from boards.arty import DEFAULT_VARIANT, ArtyBoard
         return ArtyBoard(variant=variant or DEFAULT_VARIANT, toolchain=toolchain or "vivado")
+    if name == "nexys_a7":
+        from boards.nexys_a7 import DEFAULT_VARIANT, NexysA7Board
+        return NexysA7Board(variant=variant or DEFAULT_VARIANT, toolchain=toolchain or "vivado")
     raise ValueError(f"unknown board {name!r}; choose one of: {', '.join(BOARDS)}")
 
 
-BOARDS = ("sim", "arty")
+BOARDS = ("sim", "arty", "nexys_a7")

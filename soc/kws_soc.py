@@ -3,7 +3,8 @@
 VexRiscv (with multiplier) runs our firmware straight from the integrated ROM (no BIOS), with an
 integrated SRAM for data and stack, a main RAM (integrated in simulation, DDR3 on Arty), a UART and
 a timer, plus our cores: ``add_frontend`` (audio front-end), ``add_accel`` (DS-CNN accelerator) and,
-on boards with a microphone, ``add_i2s_mic`` (I2S receiver streaming into the front-end).
+on boards with a microphone, ``add_i2s_mic`` (I2S receiver streaming into the front-end) or
+``add_pdm_mic`` (PDM receiver with CIC decimation, the same stream into the front-end).
 """
 from litex.soc.integration.soc_core import SoCCore
 
@@ -74,5 +75,15 @@ class KWSSoC(SoCCore):
         if not hasattr(self, "frontend"):
             raise ValueError("add_i2s_mic needs the front-end (add_frontend first)")
         core = I2SRx(pads, int(self.sys_clk_freq))
+        setattr(self, name, core)
+        self.comb += core.source.connect(self.frontend.sink)
+
+    def add_pdm_mic(self, pads, name="pdm"):
+        """A PDM MEMS microphone (ADMP421-style, e.g. the Nexys A7's; soc/pdm_rx.py): CIC decimation
+        to 16 kHz int16 in hardware, streamed straight into the front-end's sink like add_i2s_mic."""
+        from soc.pdm_rx import PDMRx
+        if not hasattr(self, "frontend"):
+            raise ValueError("add_pdm_mic needs the front-end (add_frontend first)")
+        core = PDMRx(pads, int(self.sys_clk_freq))
         setattr(self, name, core)
         self.comb += core.source.connect(self.frontend.sink)

@@ -126,8 +126,15 @@ void audio_report(void)
 
 int audio_open(void)
 {
-#ifndef CSR_I2S_BASE
-    printf("audio: this SoC has no I2S microphone input (build it for a board with one, or use --audio uart)\n");
+#if !defined(CSR_I2S_BASE) && defined(CSR_PDM_BASE)
+    /* the board's PDM microphone (soc/pdm_rx.py): control = 1 is enable with the defaults: L/R SELECT
+     * low, 2.048 MHz PDM clock (CIC R = 128), DC removal, gain 0; the receiver feeds the front-end */
+    pdm_control_write(0);
+    pdm_control_write(1u | (1u << 7));
+    printf("audio: PDM microphone on, 2.048 MHz PDM clock, CIC5 R=128, 16 kHz\n");
+    return 0;
+#elif !defined(CSR_I2S_BASE)
+    printf("audio: this SoC has no microphone input (build it for a board with one, or use --audio uart)\n");
     return -1;
 #else
     /* left channel (INMP441 L/R pin low), 32-bit slots; the receiver feeds the front-end directly */
@@ -149,6 +156,9 @@ void audio_report(void)
 {
 #ifdef CSR_I2S_BASE
     printf("i2s: %lu samples, %lu dropped\n", (unsigned long)i2s_count_read(), (unsigned long)i2s_dropped_read());
+#endif
+#ifdef CSR_PDM_BASE
+    printf("pdm: %lu samples, %lu dropped\n", (unsigned long)pdm_count_read(), (unsigned long)pdm_dropped_read());
 #endif
 }
 

@@ -2,8 +2,9 @@
  *   AUDIO_SRC_MEM   the clip(s) soc/build.py --wav placed in main RAM (simulation; soc/audio.py)
  *   AUDIO_SRC_UART  int16 frames streamed over the console UART (soc/stream_wav.py on a board,
  *                   soc/build.py --audio uart in simulation; framing in soc/uart_audio_proto.py)
- *   AUDIO_SRC_I2S   the I2S microphone (soc/i2s_rx.py): its samples go straight into the front-end's
- *                   stream input in hardware, so the CPU only starts it (audio_read is not used). */
+ *   AUDIO_SRC_I2S   the board's microphone: I2S (soc/i2s_rx.py, Arty) or PDM (soc/pdm_rx.py, Nexys A7);
+ *                   its samples go straight into the front-end's stream input in hardware, so the
+ *                   CPU only starts it (audio_read is not used). */
 #ifndef KWS_AUDIO_SRC_H
 #define KWS_AUDIO_SRC_H
 #include <stdint.h>

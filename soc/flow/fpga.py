@@ -33,6 +33,6 @@ def fpga_steps(plan, board, gw):
         bit = gw.dir / f"{gw.build_name}.bit"
         if not bit.exists():
             raise BuildError(f"no bitstream at {bit}; build it first (--build)")
-        r = proc.run(["openFPGALoader", "-b", board.name, str(bit)])
+        r = proc.run(["openFPGALoader", "-b", getattr(board, "loader_board", board.name), str(bit)])
         if r.returncode != 0:
             raise BuildError(f"openFPGALoader failed (is the board connected?): {r.stdout.strip()[-200:]}")

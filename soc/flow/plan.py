@@ -15,7 +15,7 @@ from soc.c_headers import DETECT_MAX_WINDOW as KWS_MAX_WINDOW
 from soc.flow import ROOT, BuildError
 
 APPS = ("selftest", "features", "infer", "kws")
-FPGA_BOARDS = ("arty",)
+FPGA_BOARDS = ("arty", "nexys_a7")
 CLIP_GAP_S = 0.5
 
 # The options each app reads (argparse dest names). Everything else app-specific is refused.
@@ -98,7 +98,7 @@ def make_plan(args, board) -> Plan:
     if audio == "i2s" and sim:
         raise BuildError("the simulated board has no microphone; use --audio mem or uart")
     if audio == "i2s" and args.cpu_only:
-        raise BuildError("the I2S microphone feeds the hardware front-end; --cpu-only takes --audio uart")
+        raise BuildError("the microphone (I2S or PDM) feeds the hardware front-end; --cpu-only takes --audio uart")
     unused = sorted(d for d in APP_SPECIFIC - APP_OPTIONS[app] if _given(args, d))
     if unused:
         hint = {"wav": "; --wav is for the audio apps: add --app kws or --app features",
@@ -137,7 +137,7 @@ def make_plan(args, board) -> Plan:
     out = Path(args.output_dir).resolve() if args.output_dir else ROOT / "build" / name
     if out.exists() and not out.is_dir():
         raise BuildError(f"--output-dir {args.output_dir} exists and is not a directory")
-    return Plan(board=board.name, variant=getattr(board, 'variant', None), sys_clk_freq=args.sys_clk_freq,
+    return Plan(board=board.name, variant=getattr(board, 'variant', None), sys_clk_freq=float(args.sys_clk_freq or board.default_sys_clk_freq),
                 toolchain=args.toolchain, out=out, app=app, selftest_mode=args.selftest_mode or "pass",
                 wavs=tuple(args.wav or ()), gap=args.gap if args.gap is not None else (CLIP_GAP_S if app == "kws" else 0.0),
                 audio=audio, mode=(args.mode or "logmel") if app == "features" else None,
