@@ -5,6 +5,8 @@ from litex.build.generic_platform import Pins, Subsignal
 from litex.build.sim import SimPlatform
 from litex.build.sim.config import SimConfig
 
+from accel.hw.config import DEFAULT
+
 _io = [
     ("sys_clk", 0, Pins(1)),
     ("sys_rst", 0, Pins(1)),
@@ -32,6 +34,7 @@ class SimBoard:
     rom_size = 256 * 1024
     sram_size = 64 * 1024
     main_ram_size = 1024 * 1024
+    accel_config = DEFAULT
 
     def __init__(self):
         self.platform = Platform()
