@@ -5,7 +5,7 @@ accelerator configuration that fits the FPGA: ``accel_config``)."""
 def get_board(name, variant=None, toolchain=None):
     if name == "sim":
         from boards.sim import SimBoard
-        return SimBoard()
+        return SimBoard(variant)
     if name == "arty":
         from boards.arty import DEFAULT_VARIANT, ArtyBoard
         return ArtyBoard(variant=variant or DEFAULT_VARIANT, toolchain=toolchain or "vivado")

@@ -28,7 +28,7 @@ APP_OPTIONS = {
 }
 APP_SPECIFIC = set().union(*APP_OPTIONS.values())
 SIM_ONLY = {"timeout", "no_run", "jobs"}
-FPGA_ONLY = {"variant", "toolchain", "build", "load"}
+FPGA_ONLY = {"toolchain", "build", "load"}   # --variant on sim: an FPGA board's configuration (boards/sim.py)
 # The detector's defaults are kws.pipeline's, which `python -m kws listen` uses too.
 DETECTOR_DEFAULTS = {"threshold": P.DEFAULT_THRESHOLD, "smooth_hops": P.DEFAULT_SMOOTH_HOPS,
                      "refractory": P.DEFAULT_REFRACTORY}
@@ -134,7 +134,7 @@ def make_plan(args, board) -> Plan:
     if det.smooth_hops > KWS_MAX_WINDOW:
         raise BuildError(f"--smooth-hops {det.smooth_hops}: the firmware's detector averages at most "
                          f"{KWS_MAX_WINDOW} hops (KWS_MAX_WINDOW, soc/c_headers.py)")
-    name = board.name if sim else f"{board.name}-{board.variant}"
+    name = board.name if board.variant is None else f"{board.name}-{board.variant}"
     out = Path(args.output_dir).resolve() if args.output_dir else ROOT / "build" / name
     if out.exists() and not out.is_dir():
         raise BuildError(f"--output-dir {args.output_dir} exists and is not a directory")
