@@ -11,7 +11,7 @@ from litex_boards.targets.digilent_arty import _CRG
 from accel.hw.config import DEFAULT, SMALL
 
 VARIANTS = ("a7-35", "a7-100")
-DEFAULT_VARIANT = "a7-100"     # the default accelerator does not fit the -35T (reports/arty/resources.md)
+DEFAULT_VARIANT = "a7-100"     # the default accelerator does not fit the -35T (reports/arty/resources-*.md)
 UART_BAUD = 1_000_000          # soc/uart_audio_proto.py DEFAULT_BAUD: 2.96x what 16 kHz streaming needs
 # The firmware polls the UART (no interrupt-driven ring that could drop bytes), so the receive FIFO
 # must cover the longest stretch between reads: one hop's front-end + accelerator + CPU work is

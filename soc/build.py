@@ -29,7 +29,7 @@ def parse_args(argv=None):
                                    "refused. Defaults in parentheses.")
     p.add_argument("--board", default="sim", help=f"target board: {', '.join(BOARDS)}")
     p.add_argument("--variant", default=None,
-                   help="FPGA board variant (arty: a7-100, the default, or a7-35; see reports/arty/resources.md; "
+                   help="FPGA board variant (arty: a7-100, the default, or a7-35; see reports/arty/resources-*.md; "
                         "ulx3s: 85f, the default, or 45f/25f/12f; sim: ulx3s or a7-35, the simulated SoC with "
                         "that board's accelerator and memory sizes)")
     p.add_argument("--sys-clk-freq", type=float_range(1e6, 1e9), default=None,

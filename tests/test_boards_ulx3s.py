@@ -30,6 +30,11 @@ def test_board_variants_and_accel_configs():
     assert get_board("sim").accel_config == DEFAULT
     sim = get_board("sim", variant="ulx3s")
     assert (sim.accel_config, sim.rom_size, sim.sram_size) == (SMALL, b.rom_size, b.sram_size)
+    # the -35T's configuration in the simulator is the ULX3S's (same accelerator, ROM and SRAM), so the
+    # --runslow ULX3S demo in tests/test_boards_sim_variants.py covers it too
+    a35, a35_sim = get_board("arty", variant="a7-35"), get_board("sim", variant="a7-35")
+    assert (a35_sim.accel_config, a35_sim.rom_size, a35_sim.sram_size) == (a35.accel_config, a35.rom_size, a35.sram_size)
+    assert (a35_sim.accel_config, a35_sim.rom_size, a35_sim.sram_size) == (sim.accel_config, sim.rom_size, sim.sram_size)
     for kw in ({"variant": "99f"}, {"toolchain": "vivado"}):
         with pytest.raises(ValueError):
             get_board("ulx3s", **kw)
