@@ -73,6 +73,10 @@ def test_ulx3s_open_flow_project(tmp_path):
     assert {"i2s", "leds", "accel", "frontend", "sdram"} <= set(csr["csr_bases"])
     assert csr["constants"]["config_clock_frequency"] == 50_000_000
     assert csr["memories"]["main_ram"]["size"] > 0
+    import shutil
+    if shutil.which("openFPGALoader") is None:        # --load without the programmer: one clear line
+        r = build("--board", "ulx3s", "--output-dir", str(out), "--load")
+        assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "openFPGALoader" in r.stderr, r.stderr
 
 
 def test_nextpnr_report_summary_says_when_timing_is_not_met(tmp_path, capsys):
