@@ -270,13 +270,17 @@ def main(argv=None):
                           "in order of effect:",
                       f"- DSP: the accelerator's MAC array and requantisers use {res.get('accel', zero)['DSP']} "
                       f"DSP48s, the front-end {res.get('frontend', zero)['DSP']}, the CPU's multiplier "
-                      f"{res['soc_vexriscv']['DSP']}. A 35T has 90 (81 under the 90 % guideline): shrink the "
-                      "accelerator array (accel/hw/config.py) or move the front-end's multiplies to LUTs.",
+                      f"{res['soc_vexriscv']['DSP']}. A 35T has 90 (81 under the 90 % guideline). SMALL (8x8) is the "
+                      "smallest array the RTL builds, and with 8 rows its 64 9x8 products cannot share DSPs "
+                      "(the 16-row pairing needs rows r and r+8 on one operand): put the MAC array's or the "
+                      "front-end's products on LUTs, or add a narrower array to accel/hw.",
                       "- BRAM: the ROM holding firmware + model is 128 KiB (~28 RAMB36); shrink `rom_size` "
                       "towards the image size (the build prints it) or load the model into DDR3 at boot. "
                       "SRAM 32 -> 16 KiB and no L2 cache save ~5 more.",
-                      "- LUT: the accelerator is the largest block; a smaller array also cuts its LUTs. "
-                      "VexRiscv 'lite' saves ~1k LUT."]
+                      f"- LUT: the accelerator is the largest block ({res.get('accel', zero)['LUT']} LUT standalone "
+                      f"against the 35T's {int(LIMITS['LUT'] * DEVICES['a7-35']['LUT'])} LUT budget for the whole "
+                      "SoC): the 35T needs a smaller accelerator design (fewer lanes/muxes), not only a smaller "
+                      "configuration. VexRiscv 'lite' saves ~1k LUT."]
         elif verdicts:
             lines += ["", "Fits both parts under the 85 % LUT / 90 % BRAM / 90 % DSP guidelines."]
     text = "\n".join(lines) + "\n"
