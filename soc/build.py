@@ -33,7 +33,7 @@ def parse_args(argv=None):
                         "ulx3s: 85f, the default, or 45f/25f/12f; sim: ulx3s or a7-35, the simulated SoC with "
                         "that board's accelerator and memory sizes)")
     p.add_argument("--sys-clk-freq", type=float_range(1e6, 1e9), default=None,
-                   help="system clock frequency (Hz; the board's: sim and arty 100 MHz, ulx3s 50 MHz)")
+                   help="system clock frequency (Hz; the board's: sim and arty 100 MHz, ulx3s 25 MHz)")
     p.add_argument("--toolchain", default=None, help="FPGA toolchain (arty): vivado (default) or yosys+nextpnr; "
                                                       "ulx3s: trellis (the only one)")
     p.add_argument("--build", action="store_true", help="FPGA: run the toolchain to make a bitstream")

@@ -71,7 +71,8 @@ def test_ulx3s_open_flow_project(tmp_path):
     assert " --85k " in pnr and " --report radiona_ulx3s_report.json" in pnr and "--package CABGA381" in pnr
     csr = json.loads((out / "csr.json").read_text())
     assert {"i2s", "leds", "accel", "frontend", "sdram"} <= set(csr["csr_bases"])
-    assert csr["constants"]["config_clock_frequency"] == 50_000_000
+    from boards.ulx3s import DEFAULT_SYS_CLK_FREQ
+    assert csr["constants"]["config_clock_frequency"] == DEFAULT_SYS_CLK_FREQ
     assert csr["memories"]["main_ram"]["size"] > 0
     import shutil
     if shutil.which("openFPGALoader") is None:        # --load without the programmer: one clear line
