@@ -68,7 +68,7 @@ def test_ulx3s_open_flow_project(tmp_path):
     script = (gw / "build_radiona_ulx3s.sh").read_text()
     assert re.search(r"^yosys ", script, re.M) and re.search(r"^ecppack ", script, re.M)
     pnr = re.search(r"^nextpnr-ecp5 .*$", script, re.M).group(0)
-    assert " --85k " in pnr and " --report radiona_ulx3s_report.json" in pnr and "--package CABGA381" in pnr
+    assert " --85k " in pnr and " --report radiona_ulx3s_report.json" in pnr and "--router router2" in pnr and "--package CABGA381" in pnr
     csr = json.loads((out / "csr.json").read_text())
     assert {"i2s", "leds", "accel", "frontend", "sdram"} <= set(csr["csr_bases"])
     from boards.ulx3s import DEFAULT_SYS_CLK_FREQ
