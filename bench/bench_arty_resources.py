@@ -152,9 +152,13 @@ def parse_stat(text: str) -> dict:
             continue
         if cur is None:
             continue
-        m = re.match(r"^\s+(\S+)\s+(\d+)\s*$", line)
+        m = re.match(r"^\s+(\S+)\s+(\d+)\s*$", line)           # Yosys 0.23: "  LUT6  3357"
         if m and not m.group(1).startswith("$"):
             mods[cur][m.group(1)] = int(m.group(2))
+            continue
+        m = re.match(r"^\s+(\d+)\s+(\S+)\s*$", line)           # Yosys 0.70: "  3357   LUT6"
+        if m and not m.group(2).startswith("$"):
+            mods[cur][m.group(2)] = int(m.group(1))
     return mods
 
 
