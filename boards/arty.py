@@ -8,13 +8,18 @@ from litex.soc.cores.gpio import GPIOOut
 from litex_boards.platforms import digilent_arty
 from litex_boards.targets.digilent_arty import _CRG
 
+from accel.hw.config import DEFAULT, SMALL
+
 VARIANTS = ("a7-35", "a7-100")
-DEFAULT_VARIANT = "a7-100"     # the default accelerator does not fit the -35T (reports/arty/resources.md)
+DEFAULT_VARIANT = "a7-100"     # the default accelerator does not fit the -35T (reports/arty/resources-*.md)
 UART_BAUD = 1_000_000          # soc/uart_audio_proto.py DEFAULT_BAUD: 2.96x what 16 kHz streaming needs
 # The firmware polls the UART (no interrupt-driven ring that could drop bytes), so the receive FIFO
 # must cover the longest stretch between reads: one hop's front-end + accelerator + CPU work is
 # ~100k cycles = 1 ms = 100 bytes at 1 Mbaud; 1024 bytes (10 ms) leaves a 10x margin.
 UART_FIFO_DEPTH = 1024
+# The accelerator configuration per part (accel/hw/config.py): DEFAULT's 16x8 array needs 80 DSP48,
+# more than the -35T's 90 leave after the front-end and CPU; SMALL's 8x8 array fits it.
+ACCEL_CONFIGS = {"a7-35": SMALL, "a7-100": DEFAULT}
 
 def i2s_mic_io(pmod="pmoda"):
     """INMP441 on a Pmod header (top row): pin 1 SCK, pin 2 WS, pin 3 SD; L/R to GND (left channel)."""
@@ -35,6 +40,7 @@ class ArtyBoard:
         if variant not in VARIANTS:
             raise ValueError(f"unknown Arty variant {variant!r}; choose one of {', '.join(VARIANTS)}")
         self.variant = variant
+        self.accel_config = ACCEL_CONFIGS[variant]
         self.platform = digilent_arty.Platform(variant=variant, toolchain=toolchain)
 
     def soc_kwargs(self):

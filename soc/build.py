@@ -4,6 +4,7 @@
   python soc/build.py --board sim [--app kws]     # gateware (cached) + firmware + Verilator run
   python soc/build.py --board arty [--variant a7-35] [--build] [--load]
   python soc/build.py --board nexys_a7 [--build] [--load]  # on-board PDM microphone
+  python soc/build.py --board ulx3s [--variant 45f] [--build] [--load]   # open ECP5 flow (YoWASP)
 
 The phases live in soc/flow/ (one module each; each returns what the next one takes):
   gateware  LiteX SoC -> Verilog (+ Verilator model on sim), cached on a hash of the design sources.
@@ -25,14 +26,17 @@ from boards import BOARDS  # noqa: E402
 
 def parse_args(argv=None):
     p = ArgumentParser(description="Build the KWS SoC + firmware; run it in Verilator (--board sim) or write "
-                                   "the FPGA project (--board arty, nexys_a7). Options an app or board does not use are "
+                                   "the FPGA project (--board arty, nexys_a7, ulx3s). Options an app or board does not use are "
                                    "refused. Defaults in parentheses.")
     p.add_argument("--board", default="sim", help=f"target board: {', '.join(BOARDS)}")
     p.add_argument("--variant", default=None,
-                   help="FPGA board variant (arty: a7-100, the default, or a7-35; see reports/arty/resources.md)")
+                   help="FPGA board variant (arty: a7-100, the default, or a7-35; see reports/arty/resources-*.md; "
+                        "ulx3s: 85f, the default, or 45f/25f/12f; sim: ulx3s or a7-35, the simulated SoC with "
+                        "that board's accelerator and memory sizes)")
     p.add_argument("--sys-clk-freq", type=float_range(1e6, 1e9), default=None,
-                   help="system clock frequency (Hz; the board's default: 100 MHz sim and arty, 75 MHz nexys_a7)")
-    p.add_argument("--toolchain", default=None, help="FPGA toolchain (arty): vivado (default) or yosys+nextpnr")
+                   help="system clock frequency (Hz; the board's: sim and arty 100 MHz, nexys_a7 75 MHz, ulx3s 25 MHz)")
+    p.add_argument("--toolchain", default=None, help="FPGA toolchain (arty): vivado (default) or yosys+nextpnr; "
+                                                      "ulx3s: trellis (the only one)")
     p.add_argument("--build", action="store_true", help="FPGA: run the toolchain to make a bitstream")
     p.add_argument("--load", action="store_true", help="FPGA: program the board with openFPGALoader")
     p.add_argument("--output-dir", default=None, help="build directory (default build/<board>)")

@@ -51,7 +51,8 @@ class KWSSoC(SoCCore):
 
         from accel.hw.config import DEFAULT
         from accel.hw.litex_core import Accel
-        core = Accel(config or DEFAULT)
+        # The board's configuration (what fits its FPGA: boards/*.py accel_config) unless given.
+        core = Accel(config or getattr(self.board, "accel_config", DEFAULT))
         setattr(self, name, core)
         self.bus.add_slave(name, core.bus, SoCRegion(size=Accel.WINDOW_BYTES, cached=False))
         if self.irq.enabled:

@@ -1,19 +1,49 @@
-"""FPGA steps: list the generated project, run the vendor toolchain (--build) and program the board
-(--load) when the tools exist; without them, say what to run by hand."""
+"""FPGA steps: list the generated project, run the toolchain (--build) and program the board
+(--load) when the tools exist; without them, say what to run by hand.
+
+Vivado (Arty) is the user's install; the open ECP5 flow (ULX3S: LiteX's trellis toolchain, i.e. Yosys
++ nextpnr-ecp5 + ecppack) runs from the venv's YoWASP packages and its result is summarised from
+nextpnr's report: achieved Fmax per clock against the requested one, utilisation, wall time.
+"""
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
 import time
+from pathlib import Path
 
 from soc.flow import BuildError, log, proc, rel
 
+# nextpnr-ecp5 cell types -> the names the ECP5 data sheet (and docs/boards/ulx3s.md) use.
+ECP5_RESOURCES = {"TRELLIS_COMB": "LUT4", "TRELLIS_FF": "FF", "DP16KD": "EBR (DP16KD)",
+                  "MULT18X18D": "MULT18", "TRELLIS_RAMW": "LUTRAM (RAMW)", "TRELLIS_IO": "IO",
+                  "EHXPLLL": "PLL"}
+
 
 def fpga_steps(plan, board, gw):
+    toolchain = getattr(board, "toolchain", "vivado")
+    if toolchain == "trellis":
+        _trellis(plan, board, gw)
+    else:
+        _vivado(plan, board, gw, toolchain)
+    if plan.load:
+        if shutil.which("openFPGALoader") is None:
+            raise BuildError("--load needs openFPGALoader on PATH (Debian: openfpgaloader)")
+        bit = gw.dir / f"{gw.build_name}.bit"
+        if not bit.exists():
+            raise BuildError(f"no bitstream at {bit}; build it first (--build)")
+        r = proc.run(["openFPGALoader", "-b", getattr(board, "loader_board", board.name), str(bit)])
+        if r.returncode != 0:
+            raise BuildError(f"openFPGALoader failed (is the board connected?): {r.stdout.strip()[-200:]}")
+
+
+def _vivado(plan, board, gw, toolchain):
     written = sorted(p for p in gw.dir.iterdir() if p.suffix in (".v", ".xdc", ".tcl", ".init", ".sdc"))
     log("wrote the Vivado project:")
     for p in written:
         print(f"  {rel(p)}")
-    toolchain = getattr(board, "toolchain", "vivado")
     if plan.build:
         tool = "vivado" if toolchain == "vivado" else "nextpnr-xilinx"
         if shutil.which(tool) is None:
@@ -27,12 +57,63 @@ def fpga_steps(plan, board, gw):
         log(f"bitstream: {time.time() - t0:.1f} s")
     else:
         log(f"to build: vivado -mode batch -source {gw.build_name}.tcl (in {gw.dir}), or rerun with --build")
-    if plan.load:
-        if shutil.which("openFPGALoader") is None:
-            raise BuildError("--load needs openFPGALoader on PATH (Debian: openfpgaloader)")
-        bit = gw.dir / f"{gw.build_name}.bit"
-        if not bit.exists():
-            raise BuildError(f"no bitstream at {bit}; build it first (--build)")
-        r = proc.run(["openFPGALoader", "-b", getattr(board, "loader_board", board.name), str(bit)])
-        if r.returncode != 0:
-            raise BuildError(f"openFPGALoader failed (is the board connected?): {r.stdout.strip()[-200:]}")
+
+
+def _trellis(plan, board, gw):
+    from soc.flow.tools import yowasp_path
+    written = sorted(p for p in gw.dir.iterdir() if p.suffix in (".v", ".lpf", ".ys", ".init", ".sh"))
+    log("wrote the open-flow (Yosys + nextpnr-ecp5 + ecppack) project:")
+    for p in written:
+        print(f"  {rel(p)}")
+    if not plan.build:
+        log(f"to build: rerun with --build (runs build_{gw.build_name}.sh with the venv's YoWASP tools)")
+        return
+    env = dict(os.environ, PATH=yowasp_path(gw.dir / "yowasp-bin"))
+    logf = gw.dir / f"{gw.build_name}_flow.log"
+    report = gw.dir / f"{gw.build_name}_report.json"
+    report.unlink(missing_ok=True)
+    log(f"bitstream: yosys + nextpnr-ecp5 + ecppack (YoWASP) for {board.device}; log {rel(logf)} "
+        f"(the whole SoC takes tens of minutes, see docs/boards/ulx3s.md)")
+    t0 = time.time()
+    with open(logf, "w") as f, proc.group(["bash", f"build_{gw.build_name}.sh"], cwd=gw.dir, env=env,
+                                          stdout=f, stderr=subprocess.STDOUT) as p:
+        rc = p.wait()
+    wall = time.time() - t0
+    if rc != 0:
+        tail = "\n".join(logf.read_text(errors="replace").splitlines()[-20:])
+        print(tail)
+        raise BuildError(f"the open ECP5 flow failed after {wall:.0f} s (log above; full log {rel(logf)})")
+    summary = summarize_nextpnr(report, logf, plan.sys_clk_freq)
+    summary.update(wall_s=round(wall, 1), device=board.device, accel_config=board.accel_config.key(),
+                   bitstream=str(rel(gw.dir / f"{gw.build_name}.bit")))
+    (gw.dir / f"{gw.build_name}_summary.json").write_text(json.dumps(summary, indent=1))
+    print_summary(summary)
+    log(f"bitstream: {summary['bitstream']} in {wall:.0f} s")
+
+
+def summarize_nextpnr(report: Path, logf: Path, sys_clk_freq: float) -> dict:
+    """nextpnr's --report JSON -> {fmax: {clock: {achieved, constraint, met}}, utilization: {...},
+    timing_met}; plus the requested sys clock."""
+    if not report.exists():
+        raise BuildError(f"nextpnr wrote no report ({rel(report)}); see {rel(logf)}")
+    r = json.loads(report.read_text())
+    fmax = {clk: {"achieved_mhz": round(v["achieved"], 2), "constraint_mhz": round(v["constraint"], 2),
+                  "met": v["achieved"] >= v["constraint"]} for clk, v in r.get("fmax", {}).items()}
+    util = {ECP5_RESOURCES.get(k, k): {"used": v["used"], "available": v["available"]}
+            for k, v in r.get("utilization", {}).items() if k in ECP5_RESOURCES}
+    return {"requested_sys_clk_mhz": sys_clk_freq / 1e6, "fmax": fmax, "utilization": util,
+            "timing_met": all(v["met"] for v in fmax.values())}
+
+
+def print_summary(s: dict):
+    log(f"nextpnr timing (requested sys clock {s['requested_sys_clk_mhz']:.2f} MHz):")
+    for clk, v in sorted(s["fmax"].items()):
+        verdict = "met" if v["met"] else "NOT MET"
+        print(f"  {clk:<32} achieved {v['achieved_mhz']:7.2f} MHz  constraint {v['constraint_mhz']:7.2f} MHz  {verdict}")
+    log("utilization:")
+    for k, v in s["utilization"].items():
+        pct = 100 * v["used"] / v["available"] if v["available"] else 0
+        print(f"  {k:<16} {v['used']:>7} / {v['available']:<7} {pct:5.1f}%")
+    if not s["timing_met"]:
+        log("TIMING NOT MET: the bitstream was written but is not guaranteed to work at the requested clock; "
+            "rebuild with a lower --sys-clk-freq")

@@ -15,7 +15,7 @@ from soc.c_headers import DETECT_MAX_WINDOW as KWS_MAX_WINDOW
 from soc.flow import ROOT, BuildError
 
 APPS = ("selftest", "features", "infer", "kws")
-FPGA_BOARDS = ("arty", "nexys_a7")
+FPGA_BOARDS = ("arty", "nexys_a7", "ulx3s")
 CLIP_GAP_S = 0.5
 
 # The options each app reads (argparse dest names). Everything else app-specific is refused.
@@ -28,7 +28,7 @@ APP_OPTIONS = {
 }
 APP_SPECIFIC = set().union(*APP_OPTIONS.values())
 SIM_ONLY = {"timeout", "no_run", "jobs"}
-FPGA_ONLY = {"variant", "toolchain", "build", "load"}
+FPGA_ONLY = {"toolchain", "build", "load"}   # --variant on sim: an FPGA board's configuration (boards/sim.py)
 # The detector's defaults are kws.pipeline's, which `python -m kws listen` uses too.
 DETECTOR_DEFAULTS = {"threshold": P.DEFAULT_THRESHOLD, "smooth_hops": P.DEFAULT_SMOOTH_HOPS,
                      "refractory": P.DEFAULT_REFRACTORY}
@@ -49,7 +49,8 @@ class Detector:
 class Plan:
     board: str
     variant: str | None
-    sys_clk_freq: float
+    sys_clk_freq: float         # --sys-clk-freq, else the board's default_sys_clk_freq
+    accel_config: object        # accel.hw.config.AccelConfig the board's gateware has (the model is compiled for it)
     toolchain: str | None
     out: Path
     app: str
@@ -109,7 +110,7 @@ def make_plan(args, board) -> Plan:
         raise BuildError(f"{', '.join(flag(d) for d in unused)}: not used by the {app} app{default}{why}")
     wrong_board = sorted(d for d in (FPGA_ONLY if sim else SIM_ONLY) if _given(args, d))
     if wrong_board:
-        where = "FPGA boards (--board arty)" if sim else "the simulator (--board sim)"
+        where = f"FPGA boards (--board {' or '.join(FPGA_BOARDS)})" if sim else "the simulator (--board sim)"
         raise BuildError(f"{', '.join(flag(d) for d in wrong_board)}: only used on {where}")
 
     if app in ("features", "kws"):
@@ -133,11 +134,14 @@ def make_plan(args, board) -> Plan:
     if det.smooth_hops > KWS_MAX_WINDOW:
         raise BuildError(f"--smooth-hops {det.smooth_hops}: the firmware's detector averages at most "
                          f"{KWS_MAX_WINDOW} hops (KWS_MAX_WINDOW, soc/c_headers.py)")
-    name = board.name if sim else f"{board.name}-{board.variant}"
+    name = board.name if board.variant is None else f"{board.name}-{board.variant}"
     out = Path(args.output_dir).resolve() if args.output_dir else ROOT / "build" / name
     if out.exists() and not out.is_dir():
         raise BuildError(f"--output-dir {args.output_dir} exists and is not a directory")
-    return Plan(board=board.name, variant=getattr(board, 'variant', None), sys_clk_freq=float(args.sys_clk_freq or board.default_sys_clk_freq),
+    from accel.hw.config import DEFAULT
+    sys_clk_freq = float(args.sys_clk_freq if args.sys_clk_freq is not None else board.default_sys_clk_freq)
+    return Plan(board=board.name, variant=getattr(board, 'variant', None), sys_clk_freq=sys_clk_freq,
+                accel_config=getattr(board, "accel_config", DEFAULT),
                 toolchain=args.toolchain, out=out, app=app, selftest_mode=args.selftest_mode or "pass",
                 wavs=tuple(args.wav or ()), gap=args.gap if args.gap is not None else (CLIP_GAP_S if app == "kws" else 0.0),
                 audio=audio, mode=(args.mode or "logmel") if app == "features" else None,
