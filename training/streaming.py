@@ -32,7 +32,8 @@ from pathlib import Path
 import numpy as np
 
 from training.labels import KEYWORDS  # noqa: F401  (re-exported with the stream's names)
-from training.stream_gen import CACHE, Stream, StreamConfig, generate, held_out_voices, sentence_words  # noqa: F401
+from training.stream_gen import CACHE, Stream, StreamConfig, generate, held_out_voices  # noqa: F401
+from training.synth import sentence_words  # noqa: F401  (re-exported: the stream's vocabulary)
 
 
 # ---- the pipeline over the stream ---------------------------------------------------------------------
