@@ -70,6 +70,47 @@ def requantize(acc, multiplier, shift, out_zp, act_min, act_max):
     return _requant_nb(a2, mult, sh, np.int64(out_zp), np.int64(act_min), np.int64(act_max)).reshape(shape)
 
 
+def _dw_acc_py(x, zp, w, bias, pt, pl, sh, sw, oh, ow):
+    """DEPTHWISE_CONV_2D accumulators (depth multiplier 1), int64: acc[n, oy, ox, c] = bias[c] + sum over the
+    in-bounds taps of (x - zp) * w[i, j, c] -- out-of-bounds (padded) taps contribute 0, as in accel.golden."""
+    n_b, h, wd, c_n = x.shape
+    kh, kw = w.shape[0], w.shape[1]
+    acc = np.empty((n_b, oh, ow, c_n), np.int64)
+    for n in range(n_b):
+        for oy in range(oh):
+            for ox in range(ow):
+                for c in range(c_n):
+                    acc[n, oy, ox, c] = bias[c]
+                for i in range(kh):
+                    y = oy * sh + i - pt
+                    if y < 0 or y >= h:
+                        continue
+                    for j in range(kw):
+                        xx = ox * sw + j - pl
+                        if xx < 0 or xx >= wd:
+                            continue
+                        for c in range(c_n):
+                            acc[n, oy, ox, c] += (np.int64(x[n, y, xx, c]) - zp) * w[i, j, c]
+    return acc
+
+
+_dw_acc_nb = _nb.njit(cache=True, nogil=True)(_dw_acc_py) if _nb is not None else None
+
+
+def depthwise_conv_2d(layer, x):
+    """accel.golden.depthwise_conv_2d with the accumulation loop compiled too (same int64 sums)."""
+    if tuple(layer.weights.shape) != tuple(layer.kernel) + (layer.input.shape[-1],) or \
+            layer.output.shape[-1] != layer.input.shape[-1]:
+        return _FAST_GOLDEN["DEPTHWISE_CONV_2D"](layer, x)           # not depth multiplier 1: golden's own
+    xi = np.ascontiguousarray(x, dtype=np.int8)
+    oh, ow = (int(v) for v in layer.output.shape[:2])
+    pt, pl = int(layer.pad[0]), int(layer.pad[1])
+    sh, sw = (int(v) for v in layer.stride)
+    acc = _dw_acc_nb(xi, np.int64(layer.input.zero_point), np.ascontiguousarray(layer.weights, np.int64),
+                     np.ascontiguousarray(layer.bias, np.int64), pt, pl, sh, sw, oh, ow)
+    return _rq(layer, acc)
+
+
 def _rq(layer, acc):
     return requantize(acc, layer.multiplier, layer.shift, int(layer.output.zero_point), int(layer.act_min),
                       int(layer.act_max))
@@ -82,8 +123,9 @@ def _fast(op):
     return lambda layer, x: fn(layer, x, requant=_rq)
 
 
-_FAST = {"CONV_2D": _fast("conv_2d"), "DEPTHWISE_CONV_2D": _fast("depthwise_conv_2d"),
-         "FULLY_CONNECTED": _fast("fully_connected")}
+_FAST_GOLDEN = {"CONV_2D": _fast("conv_2d"), "DEPTHWISE_CONV_2D": _fast("depthwise_conv_2d"),
+                "FULLY_CONNECTED": _fast("fully_connected")}
+_FAST = dict(_FAST_GOLDEN, DEPTHWISE_CONV_2D=depthwise_conv_2d)
 
 
 def run(model, x_int8):
