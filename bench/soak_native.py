@@ -380,7 +380,23 @@ def main(argv=None) -> int:
     ap.add_argument("--self-check", action="store_true",
                     help="corrupt one C feature frame, inference and detector score in the first chunk: the run "
                          "must report exactly those 3 mismatches and exit 1 (proves the comparison bites)")
+    ap.add_argument("--stop-at", metavar="HH:MM", default=None,
+                    help="UTC wall-clock time: start no segment that (at the rate of the last one) would end after "
+                         "it, so a time-boxed run stops cleanly at a segment boundary")
     a = ap.parse_args(argv)
+    stop_at = None
+    if a.stop_at is not None:
+        import datetime as _dt
+        try:
+            hh, mm = (int(v) for v in a.stop_at.split(":"))
+            now = _dt.datetime.now(_dt.timezone.utc)
+            stop_at = now.replace(hour=hh, minute=mm, second=0, microsecond=0)
+            if stop_at <= now:
+                stop_at += _dt.timedelta(days=1)
+            stop_at = stop_at.timestamp()
+        except ValueError:
+            print(f"error: --stop-at {a.stop_at!r}: expected HH:MM (UTC)", file=sys.stderr)
+            return 2
     if not (a.hours > 0 and a.chunk_s >= 2 and a.segment_min * 60 >= a.chunk_s and a.progress_min > 0):
         print("error: --hours must be > 0, --chunk-s >= 2, --segment-min >= one chunk, --progress-min > 0",
               file=sys.stderr)
@@ -416,14 +432,21 @@ def main(argv=None) -> int:
     tot = collections.Counter()
     bad_total = 0
     next_progress = a.progress_min * 60
-    audio_done = 0.0
+    audio_done = 0.0                 # audio position in the whole run, skipped (--resume) segments included
+    audio_run = 0.0                  # audio compared by this invocation
     pool = concurrent.futures.ThreadPoolExecutor(1)
+    last_seg_wall = None
     for seg in range(n_seg):
         this_s = min(seg_s, total_s - seg * seg_s)
         n_chunks = max(1, int(round(this_s / a.chunk_s)))
         if seg in done:
             audio_done += n_chunks * a.chunk_s
+            next_progress = audio_done + a.progress_min * 60
             continue
+        if stop_at is not None and last_seg_wall is not None and time.time() + last_seg_wall > stop_at:
+            print(f"soak_native: stopping before segment {seg}: at the last segment's {last_seg_wall:.0f} s it "
+                  f"would end after --stop-at {a.stop_at} UTC", flush=True)
+            break
         t_seg = time.time()
         host = Host(exe, bins, nc)
         gold = Golden(model, mode, first_kw)
@@ -453,12 +476,13 @@ def main(argv=None) -> int:
             rss_c.append(rss_kb(host.p.pid))
             rss_py.append(rss_kb())
             audio_done += a.chunk_s
+            audio_run += a.chunk_s
             if any(mm.values()):
                 print(f"  MISMATCH seg {seg} chunk {ch}: {mm}", flush=True)
             if audio_done >= next_progress:
                 el = time.time() - t_start
                 print(f"  {audio_done / 3600:7.3f} h audio, {el / 60:7.1f} min wall "
-                      f"(x{audio_done / max(el, 1e-9):.1f} real time), host RSS {rss_c[-1]} kB, py RSS "
+                      f"(this run x{audio_run / max(el, 1e-9):.1f} real time), host RSS {rss_c[-1]} kB, py RSS "
                       f"{rss_py[-1]} kB, mismatches so far {bad_total + sum(seg_bad.values())}", flush=True)
                 next_progress += a.progress_min * 60
         # drift: the first chunk again, into the same host process after the whole segment
@@ -478,6 +502,7 @@ def main(argv=None) -> int:
                "mismatches": dict(seg_bad), "drift_mismatches": drift,
                "host_rss_kb": [min(rss_c), max(rss_c)], "py_rss_kb": [min(rss_py), max(rss_py)],
                "golden_cache_hits": gold.cache_hits, "classes": dict(classes), "wall_s": round(time.time() - t_seg, 1)}
+        last_seg_wall = rec["wall_s"]
         with a.log.open("a") as f:
             f.write(json.dumps(rec) + "\n")
         print(f"segment {seg}: {rec['audio_s'] / 60:.1f} min audio, {rec['frames']} frames and inferences, "
@@ -492,7 +517,7 @@ def main(argv=None) -> int:
     mism = sum(sum(r["mismatches"].values()) + sum(r["drift_mismatches"].values()) for r in rows)
     print(f"soak_native: {hours:.3f} h of audio in the log ({len(rows)} segment(s)), {frames} frames and "
           f"{frames} inferences and detector steps compared, {mism} mismatches; this run "
-          f"{wall / 60:.1f} min wall ({(audio_done - len(done) * 0) / 3600:.3f} h counted)")
+          f"{wall / 60:.1f} min wall ({audio_run / 3600:.3f} h of audio compared by this run)")
     if rows:
         el_audio = sum(r["audio_s"] for r in rows)
         el_wall = sum(r["wall_s"] for r in rows)
