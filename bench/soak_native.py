@@ -368,6 +368,52 @@ def compare(c, g):
             "detector": int(np.count_nonzero((ch[m] != gh[m]) | (cs[m] != gs[m])))}
 
 
+def _cpu_s(pid) -> float:
+    f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")          # utime + stime
+
+
+def bench_chunk(model, mode, first_kw, exe, bank, seed, seconds) -> int:
+    """CPU seconds per part of one chunk (seed, segment 0, chunk 0): the golden side as before this script
+    used accel.golden_fast (accel.golden.run on the windows) and now, and the C program. CPU time, not wall:
+    the figures hold on a loaded machine."""
+    from accel import golden, golden_fast
+    audio, _ = make_chunk(bank, seed, 0, 0, seconds)
+    g = Golden(model, mode, first_kw)
+    t = time.process_time()
+    for i in range(audio.shape[0] // HOP):
+        g.fe.push(audio[i * HOP:(i + 1) * HOP])
+    t_fe = time.process_time() - t
+    g = Golden(model, mode, first_kw)
+    frames = [f for f in (g.fe.push(audio[i * HOP:(i + 1) * HOP]) for i in range(audio.shape[0] // HOP))
+              if f is not None]
+    ring = collections.deque([g.silence] * g.h, maxlen=g.h)
+    wins = []
+    for f in frames:
+        ring.append(f)
+        wins.append(np.stack(ring))
+    x = np.stack(wins)[..., None]
+    golden_fast.run(model, x[:4])                                      # numba compile / cache load
+    t = time.process_time()
+    fast = np.concatenate([golden_fast.run(model, x[s:s + 512]) for s in range(0, len(x), 512)])
+    t_fast = time.process_time() - t
+    t = time.process_time()
+    ref = np.concatenate([golden.run(model, x[s:s + 512]) for s in range(0, len(x), 512)])
+    t_ref = time.process_time() - t
+    host = Host(exe, int(model.input.shape[1]), int(np.prod(model.output.shape)))
+    c0 = _cpu_s(host.p.pid)
+    c = host.run(audio)
+    t_c = _cpu_s(host.p.pid) - c0
+    host.close()
+    same = np.array_equal(fast, ref) and np.array_equal(c[2][c[0]], fast.reshape(len(x), -1))
+    print(f"soak_native --bench-chunk: {seconds:g} s of audio, {len(x)} windows; CPU s: golden front-end "
+          f"{t_fe:.2f}, golden model accel.golden.run {t_ref:.2f} vs accel.golden_fast.run {t_fast:.2f} "
+          f"(x{t_ref / t_fast:.1f}); golden side before {t_fe + t_ref:.2f} -> now {t_fe + t_fast:.2f} "
+          f"(x{(t_fe + t_ref) / (t_fe + t_fast):.1f}); C program {t_c:.2f}; outputs golden == golden_fast == C: "
+          f"{same}")
+    return 0 if same else 1
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--hours", type=float, default=10.0, help="hours of audio in all (default 10)")
@@ -383,6 +429,8 @@ def main(argv=None) -> int:
     ap.add_argument("--stop-at", metavar="HH:MM", default=None,
                     help="UTC wall-clock time: start no segment that (at the rate of the last one) would end after "
                          "it, so a time-boxed run stops cleanly at a segment boundary")
+    ap.add_argument("--bench-chunk", action="store_true",
+                    help="only time one --chunk-s chunk: the golden side (old and new) and the C program, CPU s")
     a = ap.parse_args(argv)
     stop_at = None
     if a.stop_at is not None:
@@ -413,6 +461,8 @@ def main(argv=None) -> int:
     first_kw = next(i for i, l in enumerate(labels) if not l.startswith("_"))
     exe = build_host(model, mode)
     bank = word_bank(a.seed)
+    if a.bench_chunk:
+        return bench_chunk(model, mode, first_kw, exe, bank, a.seed, a.chunk_s)
     bins, nc = int(model.input.shape[1]), int(np.prod(model.output.shape))
     total_s = a.hours * 3600
     seg_s = a.segment_min * 60

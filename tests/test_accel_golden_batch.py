@@ -3,8 +3,9 @@
 The native soak (bench/soak_native.py) computes its golden inferences with ``golden_fast.run`` over all
 the 49-frame windows of a chunk at once; these tests are why that is the golden model: randomized windows
 (uniform, saturated, feature-like and sliding windows of one frame stream, as the soak makes them) through
-the bundled model, batched vs one window at a time through ``accel.golden.run``, plus the compiled
-depthwise accumulation against ``accel.golden.depthwise_conv_2d`` on layers of every geometry it handles.
+the bundled model, batched vs one window at a time through ``accel.golden.run``, plus golden_fast's own ops
+(the compiled depthwise accumulation, the float32 convolution) against ``accel.golden``'s on layers of
+many geometries, zero points and the largest accumulators.
 accel.golden itself is checked against TFLite-Micro on every tensor in tests/test_accel_golden.py.
 """
 from pathlib import Path
@@ -77,4 +78,38 @@ def test_compiled_depthwise_equals_golden(geom, seed):
         x[0], x[1] = -128, 127
         want = golden.depthwise_conv_2d(layer, x)
         got = golden_fast.depthwise_conv_2d(layer, x)
+        assert got.dtype == np.int8 and np.array_equal(got, want), f"seed={seed} geom={geom} zp={zp_in}"
+
+
+def _conv_layer(rng, h, w, cin, cout, k, stride, pad, zp_in):
+    kh, kw = k
+    oh = (h + pad[0] + pad[2] - kh) // stride[0] + 1
+    ow = (w + pad[1] + pad[3] - kw) // stride[1] + 1
+    return Layer(index=0, op="CONV_2D", input=QTensor((h, w, cin), 0.05, zp_in),
+                 output=QTensor((oh, ow, cout), 0.1, int(rng.integers(-20, 20))), kernel=k, stride=stride,
+                 pad=pad, weights=rng.integers(-128, 128, (cout, kh, kw, cin)).astype(np.int8),
+                 bias=rng.integers(-(1 << 20), 1 << 20, cout).astype(np.int32), per_channel=True,
+                 multiplier=rng.integers(1 << 30, (1 << 31) - 1, cout).astype(np.int32),
+                 shift=rng.integers(-16, 2, cout).astype(np.int32))
+
+
+@needs_numba
+@pytest.mark.parametrize("geom", [
+    ((49, 10, 1), 64, (10, 4), (2, 2), (4, 1, 5, 2)),     # the DS-CNN's first layer
+    ((25, 5, 64), 64, (1, 1), (1, 1), (0, 0, 0, 0)),      # its pointwise layers
+    ((8, 6, 3), 5, (3, 3), (2, 1), (1, 1, 1, 1)),
+    ((4, 4, 514), 4, (1, 1), (1, 1), (0, 0, 0, 0)),       # K = 514: the largest K float32 holds exactly
+    ((3, 3, 600), 3, (1, 1), (1, 1), (0, 0, 0, 0)),       # K = 600: golden's float64 path
+])
+def test_float32_conv_equals_golden(geom, seed):
+    shape, cout, k, stride, pad = geom
+    rng = np.random.default_rng(seed)
+    for zp_in in (127, -128, int(rng.integers(-100, 100))):
+        layer = _conv_layer(rng, *shape, cout, k, stride, pad, zp_in)
+        x = rng.integers(-128, 128, (4,) + shape, dtype=np.int8)
+        x[0] = -128 if zp_in > 0 else 127                     # |x - zp| = 255 everywhere ...
+        if zp_in == 127:                                      # ... and w = -128: every product of image 0 is
+            layer.weights[:, :, :, :] = -128                  # +32,640, the largest accumulators there are
+        want = golden.conv_2d(layer, x)
+        got = golden_fast.conv_2d(layer, x)
         assert got.dtype == np.int8 and np.array_equal(got, want), f"seed={seed} geom={geom} zp={zp_in}"
