@@ -368,6 +368,15 @@ def compare(c, g):
             "detector": int(np.count_nonzero((ch[m] != gh[m]) | (cs[m] != gs[m])))}
 
 
+def utc_deadline(hhmm: str) -> float:
+    """The next HH:MM UTC as a time.time() value (ValueError if not HH:MM)."""
+    import datetime as dt
+    hh, mm = (int(v) for v in hhmm.split(":"))
+    now = dt.datetime.now(dt.timezone.utc)
+    t = now.replace(hour=hh, minute=mm, second=0, microsecond=0)
+    return (t if t > now else t + dt.timedelta(days=1)).timestamp()
+
+
 def _cpu_s(pid) -> float:
     f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")          # utime + stime
@@ -434,14 +443,8 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     stop_at = None
     if a.stop_at is not None:
-        import datetime as _dt
         try:
-            hh, mm = (int(v) for v in a.stop_at.split(":"))
-            now = _dt.datetime.now(_dt.timezone.utc)
-            stop_at = now.replace(hour=hh, minute=mm, second=0, microsecond=0)
-            if stop_at <= now:
-                stop_at += _dt.timedelta(days=1)
-            stop_at = stop_at.timestamp()
+            stop_at = utc_deadline(a.stop_at)
         except ValueError:
             print(f"error: --stop-at {a.stop_at!r}: expected HH:MM (UTC)", file=sys.stderr)
             return 2

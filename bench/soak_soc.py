@@ -22,7 +22,9 @@ the detector's definition on the golden outputs, the firmware's exit status.
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -92,9 +94,25 @@ def main(argv=None) -> int:
                     help="mem: split into runs of this many seconds (<= 32) in the standard sim SoC; "
                          "0 (default): one continuous run")
     ap.add_argument("--timeout", type=float, default=3600.0, help="wall seconds per simulation run")
+    ap.add_argument("--stop-at", metavar="HH:MM", default=None,
+                    help="UTC wall-clock time: stop the simulation then and compare the inferences made so far")
+    ap.add_argument("--compare-log", type=Path, default=None,
+                    help="compare a saved run's output (a piece log of one continuous run, e.g. one stopped "
+                         "by a signal) with the golden pipeline instead of simulating")
     a = ap.parse_args(argv)
+    stop_at = None
+    if a.stop_at is not None:
+        try:
+            stop_at = SN.utc_deadline(a.stop_at)
+        except ValueError:
+            print(f"error: --stop-at {a.stop_at!r}: expected HH:MM (UTC)", file=sys.stderr)
+            return 2
     if not (a.minutes > 0 and (a.piece_s == 0 or 1 <= a.piece_s <= 32) and a.timeout > 0):
         print("error: --minutes must be > 0, --piece-s 0 or in [1, 32], --timeout > 0", file=sys.stderr)
+        return 2
+    if a.compare_log and (a.piece_s or a.audio != "mem" or not a.compare_log.is_file()):
+        print("error: --compare-log takes the log file of one continuous --audio mem run (--piece-s 0)",
+              file=sys.stderr)
         return 2
     import soundfile as sf
 
@@ -128,25 +146,53 @@ def main(argv=None) -> int:
         if a.audio == "uart":
             cmd += ["--audio", "uart"]
         t0 = time.time()
-        r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        log_path = BUILD / f"piece{k}.log"
+        if a.compare_log:                                   # a saved run's output instead of a new run
+            log_path = a.compare_log
+            stopped = "KWS_EXIT=" not in log_path.read_text(errors="replace")
+            rc = 0
+        else:
+            # The run's output goes to its log as it comes, so a run stopped by --stop-at still has every
+            # inference it made up to then (compared below as a partial run).
+            with log_path.open("w") as logf:
+                p = subprocess.Popen(cmd, cwd=ROOT, stdout=logf, stderr=subprocess.STDOUT,
+                                     env=dict(os.environ, PYTHONUNBUFFERED="1"))
+                stopped = False
+                while p.poll() is None:
+                    if stop_at is not None and time.time() > stop_at:
+                        p.send_signal(signal.SIGTERM)        # soc/build.py takes the simulator down with it
+                        p.wait(60)
+                        stopped = True
+                        break
+                    time.sleep(2)
+            rc = p.returncode
         wall = time.time() - t0
-        (BUILD / f"piece{k}.log").write_text(r.stdout + r.stderr)
-        if r.returncode != 0:
-            print(f"error: piece {k}: soc/build.py exit status {r.returncode}: {r.stderr.strip()[-500:]}",
+        out = log_path.read_text(errors="replace")
+        if rc != 0 and not stopped:
+            print(f"error: piece {k}: soc/build.py exit status {rc}: {out.strip()[-500:]}",
                   file=sys.stderr)
             return 2
         got = {int(m.group(1)): np.array(m.group(2).split(), dtype=int)
-               for m in re.finditer(r"^out (\d+)((?: -?\d+)+)$", r.stdout, re.M)}
+               for m in re.finditer(r"^out (\d+)((?: -?\d+)+)$", out, re.M)}
         gold, hits = golden_pipeline(model, mode, x, first_kw)
+        n_exp = len(gold)
+        if stopped:                                         # compare what came, up to the last inference seen
+            n_exp = max(got, default=0)
+            print(f"piece {k}: stopped ({'log ' + str(a.compare_log) if a.compare_log else '--stop-at ' + str(a.stop_at)}) after {wall:.0f} s: inferences 1..{n_exp} "
+                  f"of {len(gold)} came out", flush=True)
+            tot["stopped"] = True
         mism = sum(1 for i, v in got.items() if not (1 <= i <= len(gold) and np.array_equal(v, gold[i - 1])))
-        missing = len(gold) - len(got)
+        missing = n_exp - len(got)
+        t_end = (n_exp + 1) * 1000 * HOP // SR
         det_soc = [(m.group(1), int(m.group(2))) for m in re.finditer(r"^detect: (\S+) conf=\d+/255 t=(\d+)ms",
-                                                                       r.stdout, re.M)]
+                                                                       out, re.M)]
         # inference i (from 1) runs after hop i + 1: t = (i + 1) * 20 ms
-        det_gold = [(labels[h], (i + 2) * 1000 * HOP // SR) for i, h in enumerate(hits) if h >= 0]
-        cyc = re.search(r"sim: ([\d.]+) M cycles simulated in ([\d.]+) s", r.stdout + r.stderr)
-        skipped = re.search(r"(\d+) inference\(s\) skipped", r.stdout)
-        cont = re.search(r"audio: clip in main RAM, (\d+) samples", r.stdout)
+        det_gold = [(labels[h], (i + 2) * 1000 * HOP // SR) for i, h in enumerate(hits) if h >= 0
+                    and (i + 2) * 1000 * HOP // SR <= t_end]
+        det_soc = [d for d in det_soc if d[1] <= t_end]
+        cyc = re.search(r"sim: ([\d.]+) M cycles simulated in ([\d.]+) s", out)
+        skipped = re.search(r"(\d+) inference\(s\) skipped", out)
+        cont = re.search(r"audio: clip in main RAM, (\d+) samples", out)
         print(f"piece {k}: {len(x) / SR:.1f} s audio (firmware: {cont.group(1) if cont else '?'} samples in main "
               f"RAM{f' of {big_ram // 1024} KiB' if big_ram else ''}), {len(got)} inferences ({len(gold)} golden), {mism} mismatches, "
               f"{missing} missing, detections SoC {len(det_soc)} / golden {len(det_gold)} "
@@ -163,6 +209,9 @@ def main(argv=None) -> int:
             tot["sim_s"] += float(cyc.group(2))
     wall = time.time() - t_all
     bad = tot["mismatches"] + tot["missing"] + tot["det_diff"]
+    if tot.get("stopped"):
+        print(f"soak_soc: PARTIAL (the run was stopped): "
+              f"{tot['inferences'] * HOP / SR / 60:.2f} min of the {total / SR / 60:.2f} min stream simulated")
     print(f"soak_soc: {total / SR / 60:.2f} min of audio ({'one UART stream' if a.audio == 'uart' else (f'one continuous stream, one run, {big_ram // 1024} KiB main RAM' if big_ram else f'{-(-total // piece)} run(s) of <= {piece / SR:.0f} s in main RAM')}), "
           f"{tot['inferences']} inferences compared, {tot['mismatches']} mismatches, {tot['missing']} missing, "
           f"{tot['det_soc']} detections (golden {tot['det_gold']}, {tot['det_diff']} piece(s) differ), "
