@@ -1,12 +1,14 @@
 """accel.golden's int8 model on large batches, faster: the same accumulators, requantization compiled.
 
 :func:`run` computes every CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED accumulator exactly as
-``accel.golden`` does (float64 matmuls that are exact for these integer ranges, int64 taps) and then
+``accel.golden`` does (float64 matmuls that are exact for these integer ranges, int64 taps; CONV_2D in
+float32 where that is exact too, DEPTHWISE_CONV_2D's int64 taps in one compiled loop) and then
 applies TFLM's requantization (wrap to int32, MultiplyByQuantizedMultiplier with its double rounding,
 zero point, activation clamp: ``accel.quant.requantize``) in one compiled loop (numba) instead of ~15
 numpy passes, which was half the golden model's time. Every other op is ``accel.golden.run_layer``.
 The result is the golden model's, bit for bit: tests/test_kws_listen.py checks it on random inputs and on
-extreme accumulators, and :func:`kws.pipeline.infer` re-checks sampled batches against ``accel.golden.run``
+extreme accumulators, tests/test_accel_golden_batch.py a batch against each window alone and each
+compiled op against golden's on many geometries, and :func:`kws.pipeline.infer` re-checks sampled batches against ``accel.golden.run``
 while it runs. Without numba, or with ``KWS_GOLDEN_FAST=0``, it is ``accel.golden.run``.
 """
 from __future__ import annotations
@@ -70,6 +72,76 @@ def requantize(acc, multiplier, shift, out_zp, act_min, act_max):
     return _requant_nb(a2, mult, sh, np.int64(out_zp), np.int64(act_min), np.int64(act_max)).reshape(shape)
 
 
+def _dw_acc_py(x, zp, w, bias, pt, pl, sh, sw, oh, ow):
+    """DEPTHWISE_CONV_2D accumulators (depth multiplier 1), int64: acc[n, oy, ox, c] = bias[c] + sum over the
+    in-bounds taps of (x - zp) * w[i, j, c] -- out-of-bounds (padded) taps contribute 0, as in accel.golden."""
+    n_b, h, wd, c_n = x.shape
+    kh, kw = w.shape[0], w.shape[1]
+    acc = np.empty((n_b, oh, ow, c_n), np.int64)
+    for n in range(n_b):
+        for oy in range(oh):
+            for ox in range(ow):
+                for c in range(c_n):
+                    acc[n, oy, ox, c] = bias[c]
+                for i in range(kh):
+                    y = oy * sh + i - pt
+                    if y < 0 or y >= h:
+                        continue
+                    for j in range(kw):
+                        xx = ox * sw + j - pl
+                        if xx < 0 or xx >= wd:
+                            continue
+                        for c in range(c_n):
+                            acc[n, oy, ox, c] += (np.int64(x[n, y, xx, c]) - zp) * w[i, j, c]
+    return acc
+
+
+_dw_acc_nb = _nb.njit(cache=True, nogil=True)(_dw_acc_py) if _nb is not None else None
+
+
+def depthwise_conv_2d(layer, x):
+    """accel.golden.depthwise_conv_2d with the accumulation loop compiled too (same int64 sums)."""
+    if tuple(layer.weights.shape) != tuple(layer.kernel) + (layer.input.shape[-1],) or \
+            layer.output.shape[-1] != layer.input.shape[-1]:
+        return _FAST_GOLDEN["DEPTHWISE_CONV_2D"](layer, x)           # not depth multiplier 1: golden's own
+    xi = np.ascontiguousarray(x, dtype=np.int8)
+    oh, ow = (int(v) for v in layer.output.shape[:2])
+    pt, pl = int(layer.pad[0]), int(layer.pad[1])
+    sh, sw = (int(v) for v in layer.stride)
+    acc = _dw_acc_nb(xi, np.int64(layer.input.zero_point), np.ascontiguousarray(layer.weights, np.int64),
+                     np.ascontiguousarray(layer.bias, np.int64), pt, pl, sh, sw, oh, ow)
+    return _rq(layer, acc)
+
+
+_F32_EXACT = 1 << 24    # float32 holds every integer below 2**24 exactly
+
+
+def conv_2d(layer, x):
+    """accel.golden.conv_2d in float32: every product (x - in_zp) * w is at most 255 * 128 = 32,640 in
+    magnitude, so with K = kh * kw * cin taps every partial sum of a dot product, in any order (BLAS
+    blocking, FMA), is an integer of magnitude <= 32,640 * K; below 2**24 (K <= 514) float32 holds each of
+    them exactly and the sums are golden's float64 ones. Larger K: golden's own float64 path."""
+    n = x.shape[0]
+    cout, kh, kw, cin = layer.weights.shape
+    if 32640 * kh * kw * cin >= _F32_EXACT:
+        return _FAST_GOLDEN["CONV_2D"](layer, x)
+    oh, ow = layer.output.shape[:2]
+    sh, sw = layer.stride
+    pt, pl, pb, pr = layer.pad
+    xf = np.asarray(x, np.float32) - np.float32(layer.input.zero_point)      # exact: |x - zp| <= 255
+    if any(layer.pad):
+        xf = np.pad(xf, ((0, 0), (pt, pb), (pl, pr), (0, 0)))                 # 0 after the zero point: skipped taps
+    if (kh, kw) == (1, 1):
+        cols = xf[:, :sh * (oh - 1) + 1:sh, :sw * (ow - 1) + 1:sw, :].reshape(n * oh * ow, cin)
+    else:
+        win = np.lib.stride_tricks.sliding_window_view(xf, (kh, kw), axis=(1, 2))
+        win = win[:, :sh * (oh - 1) + 1:sh, :sw * (ow - 1) + 1:sw]
+        cols = win.transpose(0, 1, 2, 4, 5, 3).reshape(n * oh * ow, kh * kw * cin)
+    w = layer.weights.reshape(cout, kh * kw * cin).astype(np.float32)
+    acc = (cols @ w.T).astype(np.int64) + layer.bias.astype(np.int64)
+    return _rq(layer, acc).reshape(n, oh, ow, cout)
+
+
 def _rq(layer, acc):
     return requantize(acc, layer.multiplier, layer.shift, int(layer.output.zero_point), int(layer.act_min),
                       int(layer.act_max))
@@ -82,8 +154,9 @@ def _fast(op):
     return lambda layer, x: fn(layer, x, requant=_rq)
 
 
-_FAST = {"CONV_2D": _fast("conv_2d"), "DEPTHWISE_CONV_2D": _fast("depthwise_conv_2d"),
-         "FULLY_CONNECTED": _fast("fully_connected")}
+_FAST_GOLDEN = {"CONV_2D": _fast("conv_2d"), "DEPTHWISE_CONV_2D": _fast("depthwise_conv_2d"),
+                "FULLY_CONNECTED": _fast("fully_connected")}
+_FAST = dict(_FAST_GOLDEN, CONV_2D=conv_2d, DEPTHWISE_CONV_2D=depthwise_conv_2d)
 
 
 def run(model, x_int8):
