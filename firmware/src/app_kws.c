@@ -220,7 +220,7 @@ static int run_stream(void)
     int head = 0, detections = 0, led_hops = 0;
     uint32_t frames = 0, pushed = 0, skipped = 0;
     uint64_t acc_total = 0, fe_total = 0, cpu_total = 0;
-#if !AUDIO_BY_DMA
+#if !AUDIO_BY_DMA && AUDIO_SRC != AUDIO_SRC_I2S
     static int16_t hop[HOP];
 #endif
     leds_show(0);
