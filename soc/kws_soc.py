@@ -8,6 +8,7 @@ on boards with a microphone, ``add_i2s_mic`` (I2S receiver streaming into the fr
 With both cores the front-end's feature writes go straight into the accelerator's feature ring
 (zero-copy: the CPU starts the accelerator and reads the scores, nothing else per hop).
 """
+from litex.gen import LiteXModule
 from litex.soc.integration.soc_core import SoCCore
 
 import soc.litex_fixes  # noqa: F401  (LiteX backend fix: negative signed constants)
@@ -16,6 +17,22 @@ import soc.litex_fixes  # noqa: F401  (LiteX backend fix: negative signed consta
 # from <build_name>_rom.init at simulation start: soc/build.py writes the real firmware there, and a
 # firmware-only change never needs a new Verilator build.
 ROM_PLACEHOLDER = [0x00000013]  # rv32 "nop"
+
+
+class AudioDMA(LiteXModule):
+    """LiteX's WishboneDMAReader (CSRs ``base`` (byte address), ``length`` (bytes, a multiple of 4),
+    ``enable``, ``done``, ``loop``, ``offset``) reading 32-bit words, each two int16 samples (the first
+    in the low half: soc/audio.py's layout), and a 32->16 converter: ``source`` streams the samples
+    (to the front-end's sink; its CSR sample writes still work). tests/test_soc_audio_dma.py."""
+    def __init__(self):
+        from litex.soc.cores.dma import WishboneDMAReader
+        from litex.soc.interconnect import stream, wishbone
+        self.bus = wishbone.Interface(data_width=32, address_width=32, addressing="word")
+        # LiteX's "big" = no byte swap: the word is used as the CPU (little-endian) stored it.
+        self.reader = reader = WishboneDMAReader(self.bus, endianness="big", with_csr=True)
+        self.conv = conv = stream.Converter(32, 16)          # low half first
+        self.source = stream.Endpoint([("data", 16)])
+        self.comb += [reader.source.connect(conv.sink), conv.source.connect(self.source)]
 
 
 class KWSSoC(SoCCore):
@@ -75,22 +92,13 @@ class KWSSoC(SoCCore):
             self.irq.add(name, use_loc_if_exists=True)
 
     def add_audio_dma(self, name="audio_dma"):
-        """Samples from memory into the front-end without CPU work per sample: LiteX's WishboneDMAReader
-        (CSRs ``<name>_base`` (byte address), ``_length`` (bytes, a multiple of 4), ``_enable``, ``_done``)
-        reads 32-bit words, each two int16 samples (first in the low half, soc/audio.py's layout), and a
-        32->16 converter feeds them to the front-end's stream sink (CSR sample writes still work)."""
-        from litex.soc.cores.dma import WishboneDMAReader
-        from litex.soc.interconnect import stream, wishbone
+        """Samples from memory into the front-end without CPU work per sample (``AudioDMA``)."""
         if not hasattr(self, "frontend"):
             raise ValueError("add_audio_dma needs the front-end (add_frontend first)")
-        bus = wishbone.Interface(data_width=32, address_width=32, addressing="word")
-        # LiteX's "big" = no byte swap: the word is used as the CPU (little-endian) stored it.
-        dma = WishboneDMAReader(bus, endianness="big", with_csr=True)
+        dma = AudioDMA()
         setattr(self, name, dma)
-        self.bus.add_master(name=name, master=bus)
-        conv = stream.Converter(32, 16)          # low half first
-        setattr(self, f"{name}_conv", conv)
-        self.comb += [dma.source.connect(conv.sink), conv.source.connect(self.frontend.sink)]
+        self.bus.add_master(name=name, master=dma.bus)
+        self.comb += dma.source.connect(self.frontend.sink)
 
     def add_i2s_mic(self, pads, name="i2s"):
         """An I2S MEMS microphone (INMP441-style; soc/i2s_rx.py): the receiver's 16 kHz samples stream

@@ -50,10 +50,10 @@ uint32_t fe_samples(void)
 #ifdef CSR_AUDIO_DMA_BASE
 void fe_stream_from(const volatile int16_t *src, uint32_t n)
 {
-    audio_dma_enable_write(0);                 /* the reader restarts from base when enabled again */
-    audio_dma_base_write((uint32_t)(uintptr_t)src);
-    audio_dma_length_write(2 * n);
-    audio_dma_enable_write(1);
+    audio_dma_reader_enable_write(0);                 /* the reader restarts from base when enabled again */
+    audio_dma_reader_base_write((uint32_t)(uintptr_t)src);
+    audio_dma_reader_length_write(2 * n);
+    audio_dma_reader_enable_write(1);
 }
 #endif
 
