@@ -56,6 +56,7 @@ class Program:
     cpu_tail: list = field(default_factory=list)   # IR layers the CPU runs after the accelerator
     model: Model | None = None
     desc_first: list = field(default_factory=list)  # per descriptor: its first IR layer (DWPW: the DW)
+    ring: bool = False              # the first layer reads the feature ring (FLAG_RING), not activation A
 
     def summary(self) -> str:
         c = self.config
@@ -65,7 +66,7 @@ class Program:
 
 
 def max_act_words(p: Program) -> int:
-    return max([p.input.words] + [t.words for t in p.layer_out if t is not None])
+    return max(([] if p.ring else [p.input.words]) + [t.words for t in p.layer_out if t is not None])
 
 
 def _shape3(shape) -> tuple:
@@ -233,9 +234,13 @@ def dw_window_ok(geo: dict) -> bool:
     return geo["kh"] <= 3 and geo["kw"] <= 3
 
 
-def compile_model(model: Model, config: AccelConfig = DEFAULT, dw_window: bool = True, fuse: bool = True) -> Program:
+def compile_model(model: Model, config: AccelConfig = DEFAULT, dw_window: bool = True, fuse: bool = True,
+                  ring: bool = False) -> Program:
     """``fuse``: run DEPTHWISE_CONV_2D + the pointwise CONV_2D that consumes it as one DWPW descriptor
-    (the intermediate tensor never reaches SRAM: its ``layer_out`` entry is None)."""
+    (the intermediate tensor never reaches SRAM: its ``layer_out`` entry is None).
+    ``ring``: zero-copy input: the first layer (a byte-mode CONV on a 1-channel input, as in every KWS
+    model) reads its (H, W) window from the feature ring in place (FLAG_RING), H frames of W features,
+    the oldest at the ring's write pointer; nothing is copied into activation memory."""
     cfg = config
     b = _Builder(cfg)
     descs, desc_layer, desc_first, layer_out, cpu_tail = [], [], [], [], []
@@ -324,9 +329,19 @@ def compile_model(model: Model, config: AccelConfig = DEFAULT, dw_window: bool =
         cur = out
     if not descs:
         raise ModelError("model has no layer the accelerator can run")
+    if ring:
+        d0, (ih, iw, ic) = descs[0], inp.shape
+        if not (d0["op"] == D.OP_CONV and d0["flags"] & D.FLAG_BYTE_MODE and d0["cin"] == 1 and ic == 1):
+            raise ModelError(f"ring input needs a first layer that is a byte-mode CONV on a 1-channel input "
+                             f"(input {inp.shape}, first op {D.OP_NAMES[d0['op']]})")
+        if ih * iw > cfg.ring_depth:
+            raise ModelError(f"ring input: {ih}x{iw} = {ih * iw} features > the ring's {cfg.ring_depth} bytes")
+        d0.update(flags=d0["flags"] | D.FLAG_RING, src=0, in_base=0, in_size=ih * iw, line=iw, col_step=d0["sw"],
+                  row_step=d0["sh"] * iw, org=-(d0["pt"] * iw + d0["pl"]))
     weights = np.array(b.wwords, np.uint8).reshape(-1, cfg.w_bytes)
     quant = np.array(b.qwords, np.uint32).reshape(-1, 3 * cfg.rq_lanes)
-    prog = Program(cfg, descs, [], weights, quant, inp, cur, layer_out, desc_layer, cpu_tail, model, desc_first)
+    prog = Program(cfg, descs, [], weights, quant, inp, cur, layer_out, desc_layer, cpu_tail, model, desc_first,
+                   ring=ring)
     _check_fit(prog)
     words = []
     for d in descs:
@@ -403,6 +418,20 @@ def image_writes(p: Program) -> list[tuple[int, int]]:
     return out
 
 
+def ring_writes(x_hw: np.ndarray, wp: int) -> list[tuple[int, int]]:
+    """Bus writes that put window ``x_hw`` (H frames x W features, oldest first) into the feature ring
+    the way the front-end would have left it with write pointer ``wp`` (the oldest frame's byte address,
+    a multiple of W), and set the ring registers (wp, len, step)."""
+    x = np.asarray(x_hw, np.int8)
+    h, w = x.shape[:2]
+    n = h * w
+    flat = x.reshape(n).view(np.uint8)
+    out = [(bus_addr("ring_ctl", D.RING_CTL_LEN), n), (bus_addr("ring_ctl", D.RING_CTL_STEP), w),
+           (bus_addr("ring_ctl", D.RING_CTL_WP), wp % n)]
+    out += [(bus_addr("ring", (wp + i) % n), int(flat[i])) for i in range(n)]
+    return out
+
+
 def _quant_bus_image(p: Program) -> np.ndarray:
     q = np.zeros((len(p.quant), D.QUANT_STRIDE), np.uint32)
     q[:, :p.quant.shape[1]] = p.quant
@@ -423,7 +452,8 @@ def c_header(p: Program, name: str = "accel_model") -> str:
          f"#define {name.upper()}_IN_C {p.input.shape[2]}",
          f"#define {name.upper()}_OUT_BUF {p.output.buf}", f"#define {name.upper()}_OUT_BASE {p.output.base}",
          f"#define {name.upper()}_OUT_C {p.output.shape[2]}",
-         f"#define {name.upper()}_OUT_WORDS {p.output.words}", "",
+         f"#define {name.upper()}_OUT_WORDS {p.output.words}",
+         f"#define {name.upper()}_RING {int(p.ring)}  /* 1: the first layer reads the feature ring (FLAG_RING) */", "",
          arr("uint32_t", f"{name}_desc", list(p.desc_words)),
          arr("uint32_t", f"{name}_weights", list(w32)),
          "/* quant words laid out at the bus stride: copy the arrays verbatim into the windows. */",

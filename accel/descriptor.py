@@ -34,13 +34,19 @@ ERR_NAMES = {ERR_NONE: "none", ERR_OP: "unknown op", ERR_RANGE: "address out of 
 
 # Host view of the core's memories: region << REGION_BITS | 32-bit word (byte offset = 4x that).
 REGION_BITS = 16
-REGIONS = {"desc": 0, "weight": 1, "quant": 2, "act0": 3, "act1": 4}
+REGIONS = {"desc": 0, "weight": 1, "quant": 2, "act0": 3, "act1": 4, "ring": 5, "ring_ctl": 6}
+# Feature ring (zero-copy input of the first layer; AccelConfig.ring_depth bytes): region ``ring`` holds
+# one byte per 32-bit bus word (the low byte); region ``ring_ctl`` holds three registers (32-bit words):
+RING_CTL_WP = 0       # byte address where the next frame is written (= the window's oldest frame); write to set
+RING_CTL_LEN = 1      # ring length in bytes (frames * step); the write pointer wraps to 0 there
+RING_CTL_STEP = 2     # bytes per frame (features per frame)
 QUANT_STRIDE = 16     # 32-bit words between quant words on the bus (3 * rq_lanes used)
 STATUS_BUSY, STATUS_DONE, STATUS_ERROR_LSB = 0, 1, 4   # LiteX ``status`` CSR bits
 
 # Flag bits.
 FLAG_BYTE_MODE = 1   # window generator packs taps byte by byte (small Cin) instead of word by word
 FLAG_DW_WINDOW = 2   # depthwise runs on the sliding-window register (kernel <= 3x3)
+FLAG_RING = 4        # byte-mode CONV on one channel reads its input from the feature ring, circularly
 
 
 @dataclass(frozen=True)
@@ -152,7 +158,11 @@ def c_header() -> str:
     for k, v in ERR_NAMES.items():
         name = {ERR_NONE: "NONE", ERR_OP: "OP", ERR_RANGE: "RANGE", ERR_ZERO: "ZERO", ERR_LIST: "LIST"}[k]
         lines.append(f"#define ACCEL_ERR_{name} {k} /* {v} */")
-    lines += ["", "#define ACCEL_FLAG_BYTE_MODE 1", "#define ACCEL_FLAG_DW_WINDOW 2", "",
+    lines += ["", f"#define ACCEL_FLAG_BYTE_MODE {FLAG_BYTE_MODE}", f"#define ACCEL_FLAG_DW_WINDOW {FLAG_DW_WINDOW}",
+              f"#define ACCEL_FLAG_RING {FLAG_RING}", "",
+              "/* Feature ring control registers (32-bit words in the ring_ctl window). */",
+              f"#define ACCEL_RING_WP {RING_CTL_WP}", f"#define ACCEL_RING_LEN {RING_CTL_LEN}",
+              f"#define ACCEL_RING_STEP {RING_CTL_STEP}", "",
               "/* Byte offsets of the memories in the accelerator's bus window. */"]
     for k, v in REGIONS.items():
         lines.append(f"#define ACCEL_WIN_{k.upper()} 0x{(v << REGION_BITS) * 4:06x}")
@@ -188,7 +198,22 @@ def markdown() -> str:
     lines += ["", "## Flags", "", "- bit 0 `BYTE_MODE`: the window generator packs the taps of one output pixel",
               "  byte by byte (kernel-position-major, `cin` channels each) into tap words; used when",
               "  `kh*kw*cin` is small (first layer). Otherwise it copies one 8-channel word per tap.",
-              "- bit 1 `DW_WINDOW`: depthwise on the sliding 3x3 window register (1 new column per output).", "",
+              "- bit 1 `DW_WINDOW`: depthwise on the sliding 3x3 window register (1 new column per output).",
+              "- bit 2 `RING`: zero-copy input (only a byte-mode `CONV` with `cin` = 1, the first layer of a",
+              "  KWS model): the taps come from the feature ring, which the front-end fills one frame per hop,",
+              "  not from activation memory `src`. `in_base`/`in_size` address the ring (bytes: `line` = `iw`);",
+              "  logical word `a` of the window is read at `a + wp` minus `in_size` when that reaches",
+              "  `in_base + in_size`, where `wp` is the ring's write pointer when the run started (the oldest",
+              "  frame). The window is the `ih` frames ending with the latest; no copy, no CPU work.", "",
+              "## Feature ring", "",
+              f"Bus region `ring` ({REGIONS['ring']}): one byte per 32-bit word (low byte). Region `ring_ctl` "
+              f"({REGIONS['ring_ctl']}):",
+              f"word {RING_CTL_WP} `wp` (next frame's byte address; written by the host to restart the ring, "
+              "advanced by `step`",
+              f"after every front-end frame, back to 0 at `len`), word {RING_CTL_LEN} `len` (bytes), word "
+              f"{RING_CTL_STEP} `step` (bytes per frame).",
+              "The front-end's feature writes land at `wp + index`. Host writes win over a front-end write in",
+              "the same cycle: write the ring only while the front-end is stopped.", "",
               "## Fused depthwise + pointwise (`DWPW`)", "",
               "One descriptor runs a depthwise conv (kernel <= 3x3, any stride, SAME/VALID, depth multiplier 1)",
               "and the 1x1 stride-1 conv that consumes its output. Fields `kh kw ih iw ig oh ow sh sw pt pl",
@@ -202,6 +227,7 @@ def markdown() -> str:
               "Before a layer runs the sequencer checks: op known; `kh kw ih iw ig oh ow og sh sw nk` nonzero;",
               "`in_base+in_size`, `out_base+out_size` <= activation depth, `w_base+w_size` <= weight depth,",
               "`q_base+q_size` <= quant depth, and `nk` <= tap buffer depth; for `DWPW` also",
+              "(with `RING`, `in_base+in_size` <= ring depth and the op must be a byte-mode `CONV` with `cin` = 1),",
               "`dw_w_base + 2*ig` <= weight depth, `dw_q_base + ig*8/rq_lanes` <= quant depth and `kh, kw` <= 3.",
               "A failure sets `error` and stops.", ""]
     return "\n".join(lines)

@@ -4,7 +4,9 @@
 * cycles per inference, accelerated vs CPU-only (int8 C kernels on the VexRiscv), for the bundled
   model and the MLPerf-shaped DS-CNN (one random input each; cycles from the firmware's timer);
 * the KWS app on a bundled clip: mean front-end / accelerator / CPU cycles per 20 ms hop and the share
-  of a hop they use at 100 MHz;
+  of a hop they use at 100 MHz (the app's path is printed: zero-copy = audio by DMA from main RAM into
+  the front-end, features written by the front-end into the accelerator's ring, so the CPU only starts
+  the DMA and the accelerator, reads the 12 scores and runs softmax + detector);
 * simulated cycles per wall-clock second.
 
   python bench/bench_soc_kws.py [--skip-cpu-only]
@@ -74,7 +76,8 @@ def main():
                       r"accelerator (\d+), cpu (\d+)", out)
         frames, fe, acc, cpu = map(int, m.groups())
         total = fe + acc + cpu
-        print(f"== KWS app on {clips[0].name}: {frames} hops")
+        path = re.search(r"^kws: front-end mode \d+ \((.*)\), \d+ classes", out, re.M).group(1)
+        print(f"== KWS app on {clips[0].name}: {frames} hops ({path})")
         print(f"per hop: front-end {fe:,d} + accelerator {acc:,d} + CPU {cpu:,d} = {total:,d} cycles "
               f"= {100 * total / HOP_CYCLES_100MHZ:.2f}% of a 20 ms hop at 100 MHz")
         print(f"simulation speed: {frames * total / sim_s:,.0f} simulated cycles per wall second "

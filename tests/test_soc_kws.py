@@ -101,6 +101,33 @@ def test_kws_outputs_equal_golden_pipeline(speech_clip, build):
     print(f"{build}: {len(got)} inferences, mean cycles per hop fe={m.group(1)} accel={m.group(2)} cpu={m.group(3)}")
 
 
+def test_kws_zero_copy_odd_tail_equals_golden(speech_clip, tmp_path):
+    """The zero-copy path (audio DMA from main RAM -> front-end -> the accelerator's feature ring) on a
+    clip that ends with a partial hop of an odd number of samples (>= 160: it still completes a frame;
+    the DMA takes the even part, the CPU pushes the last sample): every inference equals the golden
+    pipeline, and the app says it ran zero-copy."""
+    import numpy as np
+    import soundfile as sf
+
+    from frontend.format import HOP, SAMPLE_RATE
+    from training.zoo import zoo_model
+    _, audio = speech_clip
+    audio = np.concatenate([audio, audio[:HOP // 2 + 41]])          # 12 hops + 201 samples
+    path = tmp_path / "odd.wav"
+    sf.write(path, audio, SAMPLE_RATE, subtype="PCM_16")
+    model = zoo_model("tiny_mfcc")
+    r = subprocess.run([sys.executable, str(ROOT / "soc" / "build.py"), "--board", "sim", "--app", "kws",
+                        "--model", str(model), "--wav", str(path), "--gap", "0", "--trace-outputs", "--timeout", "1500"],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    assert "zero-copy: audio by DMA, features in the accelerator's ring" in r.stdout
+    got = {int(m.group(1)): np.array(m.group(2).split(), int) for m in re.finditer(r"^out (\d+) (.*)$", r.stdout, re.M)}
+    want = golden_kws_outputs(model, audio, "mfcc")
+    assert len(want) == 12 and sorted(got) == list(range(1, len(want) + 1)), f"inferences {sorted(got)}"
+    mism = [i for i in got if not np.array_equal(got[i], want[i - 1])]
+    assert not mism, f"inferences {mism} differ from the golden pipeline"
+
+
 def test_detections_are_attributed_by_the_models_window():
     """A detection fires 0.2-1 s after its word: it belongs to the clip with the most audio in the
     model's window at that time, not to the clip that happens to be playing."""

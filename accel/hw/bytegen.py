@@ -9,13 +9,21 @@ generator: tap t = kernel position t), so the first layer fills in ceil(kh*kw/2)
 
 Positions are walked row-major in pairs (p = 2s, 2s+1); offsets ``ky*line + kx*ig`` are kept
 incrementally (adders only). Padded positions become ``pad_val``, real ones ``x - in_zp``.
+
+Ring mode (``ring``, descriptor FLAG_RING): the input is the feature ring (one byte per address), read
+in place from its oldest frame: the walk starts at ``org + ring_shift`` and an address that reaches
+``in_base + in_size`` wraps back by ``in_size`` (one compare and subtract per port), on ``rg_adr``/``rg_adr2``.
 """
 from migen import Array, Cat, If, Module, Mux, Signal
 
 
 class ByteGen2(Module):
-    def __init__(self, d, aw=10, tdw=8, wa=9, qa=7):
+    def __init__(self, d, aw=10, tdw=8, wa=9, qa=7, ring_aw=11):
         self.start = Signal()
+        self.ring = Signal()
+        self.ring_shift = Signal(ring_aw)
+        self.rg_adr = Signal(ring_aw)
+        self.rg_adr2 = Signal(ring_aw)
         self.full = Signal(2)
         self.rd_adr = Signal(aw)
         self.rd_dat = Signal(64)
@@ -76,10 +84,17 @@ class ByteGen2(Module):
             self.rd_adr.eq(a_pix + offA),
             self.rd_adr2.eq(a_pix + offB),
         ]
+        ring_end = Signal(17)
+        self.comb += ring_end.eq(d["in_base"] + d["in_size"])
+        for la_off, out in ((offA, self.rg_adr), (offB, self.rg_adr2)):
+            la = Signal((AW, True))
+            self.comb += [la.eq(a_pix + la_off), out.eq(Mux(la >= ring_end, la - d["in_size"], la))]
+        org0 = Signal((AW, True))
+        self.comb += org0.eq(d["org"] + Mux(self.ring, self.ring_shift, 0))
         self.sync += [
             If(self.start,
                running.eq(1), oy.eq(0), ox.eq(0), s.eq(0), kyA.eq(0), kxA.eq(0), offA.eq(0), rowA.eq(0),
-               a_row.eq(d["org"]), a_pix.eq(d["org"]), ih0.eq(-d["pt"]), iw0.eq(-d["pl"]),
+               a_row.eq(org0), a_pix.eq(org0), ih0.eq(-d["pt"]), iw0.eq(-d["pl"]),
                pix.eq(d["out_base"]), half.eq(0),
             ).Elif(fire,
                If(~last_pair,

@@ -19,12 +19,13 @@ class AccelConfig:
     q_depth: int = 512       # quant words (rq_lanes channels of bias, multiplier, shift)
     tap_depth: int = 512     # tap-buffer words (of 8 taps) per half (double buffered)
     desc_depth: int = 512    # 32-bit words of descriptor memory
+    ring_depth: int = 2048   # bytes of the feature ring (zero-copy input: 49 frames x 40 features fit)
 
     def __post_init__(self):
         assert self.rows in (8, 16) and self.cols == 8, "rows 8 or 16, cols 8 (activation word = 8 channels)"
         assert 8 % self.rq_lanes == 0 and self.rq_lanes & (self.rq_lanes - 1) == 0
         assert self.rq_lanes % self.dw_rq_lanes == 0 and self.dw_rq_lanes & (self.dw_rq_lanes - 1) == 0
-        for name in ("act_depth", "w_depth", "q_depth", "tap_depth", "desc_depth"):
+        for name in ("act_depth", "w_depth", "q_depth", "tap_depth", "desc_depth", "ring_depth"):
             v = getattr(self, name)
             assert v & (v - 1) == 0, f"{name} must be a power of two"
 
@@ -58,7 +59,7 @@ class AccelConfig:
     def sram_bytes(self) -> dict:
         return {"act": 2 * self.act_depth * 8, "weight": self.w_depth * self.rows * self.cols,
                 "quant": self.q_depth * self.rq_lanes * 12, "tap": 2 * self.tap_depth * 9,
-                "desc": self.desc_depth * 4}
+                "desc": self.desc_depth * 4, "ring": self.ring_depth}
 
 
 # 16x8 array = 128 int8 MACs/cycle on 64 DSP48E1 (two products per DSP) + 2 + 2 requant lanes (16 DSP).

@@ -4,7 +4,12 @@ harness both drive this).
 Host port (32-bit words, 1-cycle read latency, use only while ``busy`` is low):
 ``bus_adr`` = region << 16 | word; regions: 0 descriptors, 1 weights (2*rows words per weight word
 of rows*8 bytes: 32 on the 16x8 default), 2 quant (16-word stride per quant word, 3 words per channel: bias, multiplier, shift),
-3 activation memory A, 4 activation memory B (2 words per 8-byte activation word).
+3 activation memory A, 4 activation memory B (2 words per 8-byte activation word), 5 feature ring
+(one byte per word), 6 ring control (``wp``, ``len``, ``step``; accel.descriptor RING_CTL_*).
+Feature port (zero-copy input): ``fe_we``/``fe_adr``/``fe_dat`` write feature ``fe_adr`` of the current
+frame at ring byte ``wp + fe_adr``; ``fe_frame`` (pulse after a frame's last write) advances ``wp`` by
+``step``, back to 0 at ``len``. A run latches ``wp`` at start: a FLAG_RING first layer reads the window
+from there (the oldest frame) circularly.
 Control: ``start`` (pulse), ``desc_base`` (word address of the first descriptor), ``n_layers``
 (0 = run to END). Status: ``busy``, ``done``, ``error``, performance counters.
 """
@@ -22,7 +27,8 @@ from accel.hw.sequencer import Sequencer
 from accel.hw.window import WindowGen
 
 REGION_BITS = D.REGION_BITS
-assert D.QUANT_STRIDE == 16 and D.REGIONS == {"desc": 0, "weight": 1, "quant": 2, "act0": 3, "act1": 4}
+assert D.QUANT_STRIDE == 16 and D.REGIONS == {"desc": 0, "weight": 1, "quant": 2, "act0": 3, "act1": 4,
+                                              "ring": 5, "ring_ctl": 6}
 COUNTERS = ("cyc_busy", "cyc_mac_gemm", "cyc_mac_dw", "cyc_gen_stall", "cyc_comp_stall", "cyc_gen_active",
             "cyc_dw_lanes")
 # Counters the LiteX wrapper exposes as CSRs: v1's six (cyc_dw_lanes is on the core port / harness only,
@@ -58,6 +64,12 @@ class AccelCore(Module):
         self.error = Signal(3)
         self.layers = Signal(16)
         self.counters = {n: Signal(32, name=n) for n in COUNTERS}
+        ra = log2(cfg.ring_depth)
+        self.fe_we = Signal()
+        self.fe_adr = Signal(6)
+        self.fe_dat = Signal(8)
+        self.fe_frame = Signal()
+        self.ring_wp = Signal(ra)
 
         # ---- memories
         m_desc = Memory(32, cfg.desc_depth, name="desc_mem")
@@ -72,6 +84,9 @@ class AccelCore(Module):
         pa = [(m.get_port(write_capable=True, we_granularity=32), m.get_port()) for m in m_a]
         pt_w, pt_r = m_t.get_port(write_capable=True), m_t.get_port()
         self.specials += pd_w, pd_r, pw_w, pw_r, pq_w, pq_r, pt_w, pt_r, *[p for pp in pa for p in pp]
+        m_r = Memory(8, cfg.ring_depth, name="ring_mem")
+        pr_w, pr_a, pr_b = m_r.get_port(write_capable=True), m_r.get_port(), m_r.get_port()
+        self.specials += m_r, pr_w, pr_a, pr_b
 
         # ---- units
         seq = Sequencer(cfg, da)
@@ -83,7 +98,7 @@ class AccelCore(Module):
         self.submodules.fdw = fdw
         fused = Signal()
         self.comb += fused.eq(d["op"] == D.OP_DWPW)
-        bg2 = ByteGen2(d, aw=aw, tdw=tdw, wa=wa, qa=qa)
+        bg2 = ByteGen2(d, aw=aw, tdw=tdw, wa=wa, qa=qa, ring_aw=ra)
         self.submodules.bg2 = bg2
         dual = Signal()       # byte-mode conv on a 1-channel input: two kernel positions per cycle
         self.comb += dual.eq((d["op"] == D.OP_CONV) & d["flags"][0] & (d["cin"] == 1))
@@ -184,10 +199,28 @@ class AccelCore(Module):
                               sub[1:])),
             ]
         self.comb += gen.rd_dat.eq(Mux(d["src"], pa[1][1].dat_r, pa[0][1].dat_r))
-        self.comb += [dww.rd_dat.eq(gen.rd_dat), fdw.rd_dat.eq(gen.rd_dat), bg2.rd_dat.eq(gen.rd_dat),
+        ring = d["flags"][2]
+        self.comb += [dww.rd_dat.eq(gen.rd_dat), fdw.rd_dat.eq(gen.rd_dat),
+                      bg2.rd_dat.eq(Mux(ring, pr_a.dat_r, gen.rd_dat)),
                       fdw.rd_dat2.eq(Mux(d["src"], pa[1][0].dat_r, pa[0][0].dat_r)),
-                      bg2.rd_dat2.eq(Mux(d["src"], pa[1][0].dat_r, pa[0][0].dat_r)),
+                      bg2.rd_dat2.eq(Mux(ring, pr_b.dat_r, Mux(d["src"], pa[1][0].dat_r, pa[0][0].dat_r))),
                       dww.rd_dat2.eq(Mux(d["src"], pa[1][0].dat_r, pa[0][0].dat_r))]
+        # feature ring: host or front-end writes, the byte generator's two reads (host reads on port A)
+        r_len, r_step, r_shift = Signal(ra + 1), Signal(7), Signal(ra)
+        self.comb += [bg2.ring.eq(ring), bg2.ring_shift.eq(r_shift),
+                      pr_a.adr.eq(Mux(eng, bg2.rg_adr, sub)), pr_b.adr.eq(bg2.rg_adr2),
+                      If(hw & (region == 5), pr_w.adr.eq(sub), pr_w.dat_w.eq(self.bus_dat_w[:8]), pr_w.we.eq(1)
+                      ).Else(pr_w.adr.eq(self.ring_wp + self.fe_adr), pr_w.dat_w.eq(self.fe_dat),
+                             pr_w.we.eq(self.fe_we))]
+        wp_next = Signal(ra + 2)
+        self.comb += wp_next.eq(self.ring_wp + r_step)
+        self.sync += [
+            If(self.start, r_shift.eq(self.ring_wp)),
+            If(hw & (region == 6) & (sub == D.RING_CTL_WP), self.ring_wp.eq(self.bus_dat_w)
+            ).Elif(self.fe_frame, self.ring_wp.eq(Mux(wp_next >= r_len, 0, wp_next))),
+            If(hw & (region == 6) & (sub == D.RING_CTL_LEN), r_len.eq(self.bus_dat_w)),
+            If(hw & (region == 6) & (sub == D.RING_CTL_STEP), r_step.eq(self.bus_dat_w)),
+        ]
         # host read data (registered selectors, 1-cycle latency)
         r_region = Signal(3)
         r_sub = Signal(REGION_BITS)
@@ -200,6 +233,10 @@ class AccelCore(Module):
             ).Elif(r_region == 2, self.bus_dat_r.eq(Mux(r_sub[:4] < 3 * Q, qsel[r_sub[:4]], 0))
             ).Elif(r_region == 3, self.bus_dat_r.eq(Mux(r_sub[0], pa[0][1].dat_r[32:], pa[0][1].dat_r[:32]))
             ).Elif(r_region == 4, self.bus_dat_r.eq(Mux(r_sub[0], pa[1][1].dat_r[32:], pa[1][1].dat_r[:32]))
+            ).Elif(r_region == 5, self.bus_dat_r.eq(pr_a.dat_r)
+            ).Elif(r_region == 6, self.bus_dat_r.eq(Mux(r_sub == D.RING_CTL_WP, self.ring_wp,
+                                                        Mux(r_sub == D.RING_CTL_LEN, r_len,
+                                                            Mux(r_sub == D.RING_CTL_STEP, r_step, 0))))
             ).Else(self.bus_dat_r.eq(0))
         ]
 

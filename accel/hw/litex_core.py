@@ -28,6 +28,11 @@ Wishbone window (``WINDOW_BYTES`` = 2 MiB, 32-bit accesses only, use while not b
   offset 0x080000 quant    (stride 64 bytes per word; 3*rq_lanes x 32-bit used: bias, multiplier, shift per lane)
   offset 0x0c0000 activation memory A (8-byte words: 2 x 32-bit)
   offset 0x100000 activation memory B
+  offset 0x140000 feature ring (one byte per 32-bit word, low byte; AccelConfig.ring_depth bytes)
+  offset 0x180000 ring control: word 0 wp (write pointer), 1 len (bytes), 2 step (bytes per frame)
+
+Zero-copy input: ``connect_frontend(fe_core)`` wires a front-end core's feature writes into the ring
+(KWSSoC does it when the SoC has both); a model compiled with ``ring=True`` reads its window there.
 """
 from migen import If, Module, Signal
 
@@ -42,7 +47,8 @@ from accel.hw.core import CSR_COUNTERS, REGION_BITS, AccelCore
 class Accel(Module, AutoCSR):
     WINDOW_BYTES = 4 << (REGION_BITS + 3)
     REGION_OFFSETS = {"desc": 0, "weight": 4 << REGION_BITS, "quant": 8 << REGION_BITS,
-                      "act0": 12 << REGION_BITS, "act1": 16 << REGION_BITS}
+                      "act0": 12 << REGION_BITS, "act1": 16 << REGION_BITS,
+                      "ring": 20 << REGION_BITS, "ring_ctl": 24 << REGION_BITS}
 
     def __init__(self, config: AccelConfig = DEFAULT):
         self.config = config
@@ -84,3 +90,8 @@ class Accel(Module, AutoCSR):
             core.bus_we.eq(bus.cyc & bus.stb & bus.we & ~bus.ack),
             bus.dat_r.eq(core.bus_dat_r),
         ]
+
+    def connect_frontend(self, fe_core):
+        """Feature writes of a frontend.hw.core.FrontendCore go straight into the feature ring."""
+        self.comb += [self.core.fe_we.eq(fe_core.out_we), self.core.fe_adr.eq(fe_core.out_adr),
+                      self.core.fe_dat.eq(fe_core.out_dat), self.core.fe_frame.eq(fe_core.frame_done)]

@@ -61,7 +61,11 @@ class Sequencer(Module):
                 | (f["nk"] == 0) | (f["in_size"] == 0) | (f["out_size"] == 0)
                 | ((f["op"] == D.OP_CONV) & f["flags"][0] & (f["cin"] == 0))
                 | (uses_w & ((f["w_size"] == 0) | (f["q_size"] == 0))))
-        rng = ((f["in_base"] + f["in_size"] > cfg.act_depth) | (f["out_base"] + f["out_size"] > cfg.act_depth)
+        ring = f["flags"][2]       # FLAG_RING: the input is the feature ring (byte-mode CONV on 1 channel only)
+        ring_bad = ring & ((f["op"] != D.OP_CONV) | ~f["flags"][0] | (f["cin"] != 1)
+                           | (f["in_base"] + f["in_size"] > cfg.ring_depth))
+        rng = ((~ring & (f["in_base"] + f["in_size"] > cfg.act_depth)) | ring_bad
+               | (f["out_base"] + f["out_size"] > cfg.act_depth)
                | (uses_w & ((f["w_base"] + f["w_size"] > cfg.w_depth) | (f["q_base"] + f["q_size"] > cfg.q_depth)))
                | (f["nk"] > cfg.tap_depth)
                | (fused & ((f["dw_w_base"] + (f["ig"] << dww_log2) > cfg.w_depth)

@@ -21,6 +21,12 @@
 
 #define ACCEL_FLAG_BYTE_MODE 1
 #define ACCEL_FLAG_DW_WINDOW 2
+#define ACCEL_FLAG_RING 4
+
+/* Feature ring control registers (32-bit words in the ring_ctl window). */
+#define ACCEL_RING_WP 0
+#define ACCEL_RING_LEN 1
+#define ACCEL_RING_STEP 2
 
 /* Byte offsets of the memories in the accelerator's bus window. */
 #define ACCEL_WIN_DESC 0x000000
@@ -28,6 +34,8 @@
 #define ACCEL_WIN_QUANT 0x080000
 #define ACCEL_WIN_ACT0 0x0c0000
 #define ACCEL_WIN_ACT1 0x100000
+#define ACCEL_WIN_RING 0x140000
+#define ACCEL_WIN_RING_CTL 0x180000
 #define ACCEL_QUANT_STRIDE_WORDS 16
 #define ACCEL_STATUS_BUSY (1u << 0)
 #define ACCEL_STATUS_DONE (1u << 1)

@@ -182,4 +182,20 @@ uint32_t accel_busy_cycles(void)
     return accel_cyc_busy_read();
 }
 
+void accel_ring_init(const int8_t *frame, uint32_t step, uint32_t frames)
+{
+    volatile uint32_t *r = win(ACCEL_WIN_RING), *c = win(ACCEL_WIN_RING_CTL);
+    for (uint32_t f = 0; f < frames; f++)
+        for (uint32_t b = 0; b < step; b++)
+            r[f * step + b] = (uint8_t)frame[b];      /* one byte per bus word */
+    c[ACCEL_RING_LEN] = frames * step;
+    c[ACCEL_RING_STEP] = step;
+    c[ACCEL_RING_WP] = 0;
+}
+
+uint32_t accel_ring_wp(void)
+{
+    return win(ACCEL_WIN_RING_CTL)[ACCEL_RING_WP];
+}
+
 #endif

@@ -55,4 +55,11 @@ const char *accel_err_name(int code);
 uint32_t accel_layers_done(void);
 uint32_t accel_n_layers(void);
 uint32_t accel_busy_cycles(void);
+/* Feature ring (zero-copy input, docs/accelerator.md): fill it with `frames` copies of `frame` (`step`
+ * bytes each), set its length and step and put the write pointer at 0. The front-end then writes each
+ * new frame over the oldest in hardware, and a model compiled with the ring (ACCEL_MODEL_RING) reads
+ * the window in place. Call it while the front-end is stopped (between fe_start() and the first hop). */
+void accel_ring_init(const int8_t *frame, uint32_t step, uint32_t frames);
+/* The ring's write pointer: the byte address of the oldest frame (the next one written). */
+uint32_t accel_ring_wp(void);
 #endif

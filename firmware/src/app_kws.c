@@ -4,6 +4,14 @@
  * front-end, its new frame enters the feature ring (49 frames, oldest first; it starts as silence),
  * the accelerator runs the model on the ring, the CPU finishes the softmax, and the detector smooths
  * the posteriors and reports a keyword once past its threshold and refractory time.
+ * Zero-copy (a model compiled with the ring, ACCEL_MODEL_RING, the default for the kws app): the ring
+ * is the accelerator's feature ring, which the front-end writes in hardware, and the first layer reads
+ * the window in place; with the clip in main RAM and the audio DMA (CSR_AUDIO_DMA_BASE) the samples
+ * reach the front-end without CPU work either: per hop the CPU programs the DMA (4 CSR writes), waits
+ * for the frame, starts the accelerator and reads the 12 scores. Otherwise (copy path) the CPU pushes
+ * the samples and copies every frame into the accelerator's activation memory.
+ * CPU cycles per hop: the CPU's own work (the DMA kick and everything after the frame, less the
+ * accelerator's run; the copy path also counts pushing the samples, less the front-end's cycles).
  *   inf <n> t=<ms>ms fe=<cycles> accel=<cycles> cpu=<cycles> best=<label>:<p/255>
  *   detect: <label> conf=<p/255> t=<ms>ms [leds=<code>]
  * On a board with user LEDs the detected keyword's number (1 = first keyword ...) is shown on them in
@@ -60,6 +68,13 @@ static int infer(int head)
 #elif defined(CSR_ACCEL_BASE)
 #include "accel_model.h"
 
+#if ACCEL_MODEL_RING
+#define ZERO_COPY 1
+#if ACCEL_MODEL_IN_H != FRAMES || ACCEL_MODEL_IN_W != BINS
+#error "the accelerator program's ring window does not match the app's frames x bins"
+#endif
+#else
+#define ZERO_COPY 0
 /* Ring (oldest frame first) -> straight into the accelerator's input buffer, in its layout: one
  * 8-byte word per pixel (C = 1: the value in the low byte, the other 7 lanes zero). */
 static void write_ring(int head)
@@ -73,6 +88,7 @@ static void write_ring(int head)
         }
     }
 }
+#endif
 
 #ifdef KWS_INJECT_FAULT
 /* Fault injection (soc/build.py --inject-fault; tests/test_soc_accel_faults.py): at inference
@@ -124,7 +140,11 @@ static void inject_after(void)
 static int infer(int head)
 {
     static uint32_t outw[ACCEL_MODEL_OUT_WORDS * 2];
+#if ZERO_COPY
+    (void)head;                                 /* the hardware ring knows its oldest frame */
+#else
     write_ring(head);
+#endif
 #ifdef KWS_INJECT_FAULT
     inject_before();
 #endif
@@ -140,6 +160,16 @@ static int infer(int head)
     return nn_model_run_from(&kws_model, KWS_TAIL_FIRST, (const int8_t *)outw, probs, buf_a, buf_b, 0) == NN_OK
            ? 0 : -1;
 }
+#endif
+
+#if !defined(ZERO_COPY)
+#define ZERO_COPY 0
+#endif
+/* Samples from main RAM by DMA (no CPU work per sample) */
+#if !defined(CPU_ONLY) && AUDIO_SRC == AUDIO_SRC_MEM && defined(CSR_AUDIO_DMA_BASE)
+#define AUDIO_BY_DMA 1
+#else
+#define AUDIO_BY_DMA 0
 #endif
 
 #if defined(CPU_ONLY) || (defined(CSR_ACCEL_BASE) && defined(CSR_FRONTEND_BASE))
@@ -163,6 +193,9 @@ static int run_stream(void)
     fe_c_init(&fe, KWS_FE_MODE, &pcen);
 #else
     fe_start(KWS_FE_MODE);
+#if ZERO_COPY
+    accel_ring_init(kws_silence_frame, BINS, FRAMES);   /* the window starts as silence */
+#endif
 #endif
     kws_detector_t det;
     if (kws_detect_init(&det, KWS_N_CLASSES, KWS_SMOOTH_HOPS, KWS_THRESHOLD, KWS_REFRACTORY_HOPS,
@@ -175,6 +208,10 @@ static int run_stream(void)
     printf("kws: front-end mode %d (%s), %d classes, threshold %d/255\n", KWS_FE_MODE,
 #ifdef CPU_ONLY
            "C port on the CPU, model on the CPU",
+#elif ZERO_COPY && AUDIO_BY_DMA
+           "hardware, model on the accelerator; zero-copy: audio by DMA, features in the accelerator's ring",
+#elif ZERO_COPY
+           "hardware, model on the accelerator; zero-copy features in the accelerator's ring",
 #else
            "hardware, model on the accelerator",
 #endif
@@ -183,11 +220,33 @@ static int run_stream(void)
     int head = 0, detections = 0, led_hops = 0;
     uint32_t frames = 0, pushed = 0, skipped = 0;
     uint64_t acc_total = 0, fe_total = 0, cpu_total = 0;
+#if !AUDIO_BY_DMA && AUDIO_SRC != AUDIO_SRC_I2S
     static int16_t hop[HOP];
+#endif
     leds_show(0);
     for (;;) {
-        uint32_t fe_cycles, acc = 0;
-#if AUDIO_SRC == AUDIO_SRC_I2S
+        uint32_t fe_cycles, acc = 0, kick = 0;
+#if AUDIO_BY_DMA
+        /* the DMA streams the hop from main RAM into the front-end; the CPU only waits for it */
+        uint64_t k0 = platform_cycles();
+        const volatile int16_t *src;
+        int got = audio_take(HOP, &src);
+        if (got <= 0)
+            break;
+        uint32_t even = (uint32_t)got & ~1u;
+        if (even)
+            fe_stream_from(src, even);
+        kick = (uint32_t)(platform_cycles() - k0);
+        while (fe_samples() != pushed + even)
+            ;
+        if (got & 1)
+            fe_push(src[got - 1]);            /* an odd tail (end of the clip): one CSR write */
+        fe_drain();
+        pushed += (uint32_t)got;
+        uint64_t t0 = platform_cycles();
+        if (fe_frames() == frames)            /* the first hop does not fill a 30 ms window yet */
+            continue;
+#elif AUDIO_SRC == AUDIO_SRC_I2S
         /* the microphone feeds the front-end in hardware: wait for its next frame */
         while (fe_frames() == frames)
             ;
@@ -210,7 +269,7 @@ static int run_stream(void)
         frames++;
         head = (head + 1) % FRAMES;
 #else
-#if AUDIO_SRC != AUDIO_SRC_I2S
+#if AUDIO_SRC != AUDIO_SRC_I2S && !AUDIO_BY_DMA
         for (int i = 0; i < got; i++)
             fe_push(hop[i]);
         fe_drain();
@@ -218,8 +277,12 @@ static int run_stream(void)
             continue;
 #endif
         while (frames < fe_frames()) {         /* one new frame per hop */
+#if ZERO_COPY
+            frames++;                          /* already in the accelerator's ring */
+#else
             fe_read_frame(frames++, ring[head], BINS);
             head = (head + 1) % FRAMES;
+#endif
         }
         fe_cycles = fe_last_cycles();
 #endif
@@ -247,7 +310,11 @@ static int run_stream(void)
             if (probs[c] > probs[best])
                 best = c;
         uint32_t total = (uint32_t)(platform_cycles() - t0);
-        uint32_t cpu = total > acc + fe_cycles ? total - acc - fe_cycles : 0;
+        /* The copy path's interval includes the front-end's work on the hop (pushing, then draining);
+         * with the DMA or the microphone t0 is taken after the frame, and the CPU's kick is added. */
+        uint32_t hw = AUDIO_BY_DMA || AUDIO_SRC == AUDIO_SRC_I2S ? acc : acc + fe_cycles;
+        uint32_t cpu = total > hw ? total - hw + kick : kick;
+        (void)kick;
         uint32_t t_ms = (uint32_t)((uint64_t)pushed * 1000u / AUDIO_RATE);
         printf("inf %lu t=%lums fe=%lu accel=%lu cpu=%lu model=%lu best=%s:%d\n", (unsigned long)frames,
                (unsigned long)t_ms, (unsigned long)fe_cycles, (unsigned long)acc, (unsigned long)cpu,

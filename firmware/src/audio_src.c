@@ -45,6 +45,15 @@ int audio_read(int16_t *dst, int n)
     return got;
 }
 
+int audio_take(int n, const volatile int16_t **where)
+{
+    uint32_t left = clip_n - clip_pos;
+    int got = left < (uint32_t)n ? (int)left : n;
+    *where = clip + clip_pos;
+    clip_pos += (uint32_t)got;
+    return got;
+}
+
 void audio_report(void)
 {
 }

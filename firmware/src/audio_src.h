@@ -18,6 +18,11 @@
 int audio_open(void);
 /* Up to n samples into dst, waiting for them; fewer only when the stream (clip) ends, 0 after. */
 int audio_read(int16_t *dst, int n);
+#if AUDIO_SRC == AUDIO_SRC_MEM
+/* The next up to n samples of the clip in place (no copy): *where points at them in main RAM. Returns
+ * how many (fewer only at the end of the clip, 0 after). For the audio DMA (fe_stream_from). */
+int audio_take(int n, const volatile int16_t **where);
+#endif
 /* Print the source's counters (UART: frames, samples, errors). */
 void audio_report(void);
 #endif

@@ -42,6 +42,21 @@ uint32_t fe_last_cycles(void)
     return frontend_last_cycles_read();
 }
 
+uint32_t fe_samples(void)
+{
+    return frontend_samples_read();
+}
+
+#ifdef CSR_AUDIO_DMA_BASE
+void fe_stream_from(const volatile int16_t *src, uint32_t n)
+{
+    audio_dma_reader_enable_write(0);                 /* the reader restarts from base when enabled again */
+    audio_dma_reader_base_write((uint32_t)(uintptr_t)src);
+    audio_dma_reader_length_write(2 * n);
+    audio_dma_reader_enable_write(1);
+}
+#endif
+
 void fe_drain(void)
 {
     while ((frontend_status_read() & (FE_STATUS_FIFO_EMPTY | FE_STATUS_BUSY)) != FE_STATUS_FIFO_EMPTY)  /* until fifo_empty and not busy */

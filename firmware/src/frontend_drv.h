@@ -19,6 +19,12 @@ void fe_read_frame(uint32_t idx, int8_t *out, int n);
 uint32_t fe_last_cycles(void);
 /* Wait until the FIFO is empty and the core idle. */
 void fe_drain(void);
+/* Samples the core's FIFO has accepted since fe_start() (CSR pushes and the stream input). */
+uint32_t fe_samples(void);
+/* SoCs with the audio DMA (soc/kws_soc.py add_audio_dma; CSR_AUDIO_DMA_BASE): stream n samples
+ * (n even, src 4-byte aligned, e.g. the clip in main RAM) into the front-end with no CPU work per
+ * sample; returns at once (fe_samples() tells when they are in). */
+void fe_stream_from(const volatile int16_t *src, uint32_t n);
 /* Features per frame for a mode (FE_FEATURES_MFCC for FE_MODE_MFCC, else FE_FEATURES_LOGMEL). */
 int fe_bins(int mode);
 #endif

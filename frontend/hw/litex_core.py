@@ -16,6 +16,7 @@ CSR map (names as LiteX generates them, prefix ``frontend_``):
   b_q16, alpha_q14, delta_q16, r_q14, eps_q, m_init   W  PCEN parameters (format.PcenParams.quantized())
   frame_count  R  frames written since reset (the latest frame is in slot (frame_count - 1) % 64)
   last_cycles  R  cycles spent on the last frame (hop complete -> last feature written)
+  samples      R  samples accepted into the FIFO since control.clear (CSR writes and the stream sink)
   ev_*            frame event (IRQ), pending on every frame
 Feature memory (Wishbone, read-only, 4 KiB): slot s (0..63) at byte offset 64*s; bytes 0..F-1 hold the
 int8 features of the frame (F = 40 logmel/pcen, 10 mfcc), little-endian within 32-bit words.
@@ -64,6 +65,7 @@ class Frontend(LiteXModule):
         self.m_init = CSRStorage(32, reset=q["m_init"])
         self.frame_count = CSRStatus(32)
         self.last_cycles = CSRStatus(32)
+        self.samples = CSRStatus(32)
         self.ev = EventManager()
         self.ev.frame = EventSourcePulse(description="a feature frame was written")
         self.ev.finalize()
@@ -83,6 +85,8 @@ class Frontend(LiteXModule):
         ]
         clear = self.control.fields.clear
         self.sync += If(clear, dropped.eq(0)).Elif(csr_push & ~fifo.sink.ready, dropped.eq(1))
+        self.sync += If(clear, self.samples.status.eq(0)).Elif(
+            fifo.sink.valid & fifo.sink.ready, self.samples.status.eq(self.samples.status + 1))
 
         # ---- configuration / status
         self.comb += [

@@ -61,7 +61,7 @@ def app_headers(plan, gen: Path) -> AppBuild:
     if plan.app not in ("infer", "kws"):
         return AppBuild(plan.app, False, None, (), plan.mode)
     path = plan.model or default_model()
-    model, prog, tail_first = _model_artifacts(path, plan.cpu_only, gen, plan.accel_config)
+    model, prog, tail_first = _model_artifacts(path, plan.cpu_only, gen, plan.accel_config, ring=plan.app == "kws")
     labels, mode = (), None
     if plan.app == "infer":
         _write_infer_inputs(plan.input, gen, model, prog, tail_first)
@@ -72,7 +72,10 @@ def app_headers(plan, gen: Path) -> AppBuild:
     return AppBuild(plan.app, True, path, labels, mode)
 
 
-def _model_artifacts(path: Path, cpu_only: bool, gen: Path, config):
+def _model_artifacts(path: Path, cpu_only: bool, gen: Path, config, ring: bool = False):
+    """``ring`` (the kws app): compile for the zero-copy feature ring (the front-end writes every frame
+    into the accelerator, the first layer reads the window in place); a model whose first layer cannot
+    read the ring gets the copy path (the CPU writes the window into activation memory every hop)."""
     from accel.c_table import emit_c
     from accel.compiler import c_header, compile_model
     from accel.ir import ModelError
@@ -84,8 +87,14 @@ def _model_artifacts(path: Path, cpu_only: bool, gen: Path, config):
     write_if_changed(gen / "kws_model_table.c", emit_c(model, "kws"))
     if cpu_only:
         return model, None, len(model.layers)
+    prog = None
+    if ring:
+        try:
+            prog = compile_model(model, config, ring=True)
+        except ModelError:
+            prog = None
     try:
-        prog = compile_model(model, config)     # for the board's accelerator configuration
+        prog = prog or compile_model(model, config)     # for the board's accelerator configuration
     except ModelError as e:
         raise BuildError(f"{e} (or run it on the CPU with --cpu-only)")
     write_if_changed(gen / "accel_model.h", c_header(prog))
