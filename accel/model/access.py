@@ -12,7 +12,8 @@ from accel.model.cycles import LayerCycles, layer_cycles
 
 
 def layer_access(d, cfg: AccelConfig, x: LayerCycles | None = None) -> dict:
-    """name -> count for one descriptor (the ACCESS_COUNTERS, then ``acc_mac``: accumulator updates)."""
+    """name -> count for one descriptor: the ACCESS_COUNTERS, then ``macs`` (int8 products) and
+    ``acc_upd`` (accumulator updates) that the cycle counters imply."""
     x = x or layer_cycles(d, cfg)
     p = x.path
     kk = d["kh"] * d["kw"]
@@ -24,7 +25,7 @@ def layer_access(d, cfg: AccelConfig, x: LayerCycles | None = None) -> dict:
         a["acc_tap_rd"] = a["acc_w_rd"] = x.mac_active        # one tap word + one weight word per issue
         a["acc_q_rd"] = pix * og * qpg                       # every 8-channel output word: 8/rq_lanes words
         a["acc_act_wr"] = pix * og
-        a["acc_mac"] = x.mac_active * cfg.rows
+        a["macs"], a["acc_upd"] = x.mac_active * cfg.rows * cfg.cols, x.mac_active * cfg.rows
         if p == "conv_word":
             a["acc_act_rd"] = a["acc_tap_wr"] = pix * kk * g
         elif p == "conv_byte":
@@ -37,11 +38,12 @@ def layer_access(d, cfg: AccelConfig, x: LayerCycles | None = None) -> dict:
             a["acc_tap_wr"] = pix * g                          # one requantized 8-channel group per tap word
             a["acc_w_rd_dw"] = pix * g * (1 + (npair > 4) if cfg.rows == 8 else 1)
             a["acc_q_rd_dw"] = pix * g * qpg
-            a["acc_mac"] += x.dw_lane_active * 16              # 2 kernel positions x 8 channels per issue
+            a["macs"] += x.dw_lane_active * 16                 # 2 kernel positions x 8 channels per issue
+            a["acc_upd"] += x.dw_lane_active * 8
         return a
     u = x.units                                              # pixel x group
     a["acc_act_wr"] = u
-    a["acc_mac"] = x.mac_active * 8
+    a["macs"] = a["acc_upd"] = x.mac_active * 8                # column mode: one product per row
     if p == "dw_win":
         a["acc_w_rd"] = x.mac_active
         a["acc_q_rd"] = u * qpg
