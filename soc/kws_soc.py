@@ -17,7 +17,7 @@ ROM_PLACEHOLDER = [0x00000013]  # rv32 "nop"
 
 class KWSSoC(SoCCore):
     def __init__(self, board, sys_clk_freq=None, cpu_variant="standard", with_frontend=True,
-                 with_accel=True, **kwargs):
+                 with_accel=True, accel_config=None, **kwargs):
         self.board = board
         sys_clk_freq = int(sys_clk_freq or board.default_sys_clk_freq)
         platform = board.platform
@@ -40,7 +40,7 @@ class KWSSoC(SoCCore):
         if with_frontend:
             self.add_frontend()
         if with_accel:
-            self.add_accel()
+            self.add_accel(config=accel_config or getattr(board, "accel_config", None))
         if with_frontend and hasattr(board, "add_audio_in"):
             board.add_audio_in(self)
 

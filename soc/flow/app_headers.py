@@ -61,7 +61,7 @@ def app_headers(plan, gen: Path) -> AppBuild:
     if plan.app not in ("infer", "kws"):
         return AppBuild(plan.app, False, None, (), plan.mode)
     path = plan.model or default_model()
-    model, prog, tail_first = _model_artifacts(path, plan.cpu_only, gen)
+    model, prog, tail_first = _model_artifacts(path, plan.cpu_only, gen, plan.accel_config)
     labels, mode = (), None
     if plan.app == "infer":
         _write_infer_inputs(plan.input, gen, model, prog, tail_first)
@@ -72,7 +72,7 @@ def app_headers(plan, gen: Path) -> AppBuild:
     return AppBuild(plan.app, True, path, labels, mode)
 
 
-def _model_artifacts(path: Path, cpu_only: bool, gen: Path):
+def _model_artifacts(path: Path, cpu_only: bool, gen: Path, accel_config=None):
     from accel.c_table import emit_c
     from accel.compiler import c_header, compile_model
     from accel.ir import ModelError
@@ -85,7 +85,7 @@ def _model_artifacts(path: Path, cpu_only: bool, gen: Path):
     if cpu_only:
         return model, None, len(model.layers)
     try:
-        prog = compile_model(model)
+        prog = compile_model(model, accel_config) if accel_config else compile_model(model)
     except ModelError as e:
         raise BuildError(f"{e} (or run it on the CPU with --cpu-only)")
     write_if_changed(gen / "accel_model.h", c_header(prog))

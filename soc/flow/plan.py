@@ -71,6 +71,9 @@ class Plan:
     load: bool
     rebuild_gateware: bool
     verbose: bool
+    # the accelerator built into the SoC and compiled for: --accel-config, else the board's
+    # ``accel_config`` attribute, else accel.hw.config.DEFAULT
+    accel_config: object = None
 
     @property
     def is_sim(self) -> bool:
@@ -147,4 +150,12 @@ def make_plan(args, board) -> Plan:
                 timeout=args.timeout if args.timeout is not None else 600.0,
                 jobs=args.jobs if args.jobs is not None else 2, run=sim and not args.no_run,
                 build=bool(args.build), load=bool(args.load), rebuild_gateware=bool(args.rebuild_gateware),
-                verbose=bool(args.verbose))
+                verbose=bool(args.verbose), accel_config=_accel_config(args, board))
+
+
+def _accel_config(args, board):
+    from accel.hw.config import DEFAULT
+    cfg = getattr(args, "accel_config", None) or getattr(board, "accel_config", None) or DEFAULT
+    if getattr(args, "accel_config", None) and args.cpu_only:
+        raise BuildError("--accel-config sizes the accelerator; it is not used with --cpu-only")
+    return cfg
