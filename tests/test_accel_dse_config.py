@@ -46,3 +46,17 @@ def test_soc_build_accel_config_option(tmp_path, capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "unsupported accelerator configuration" in err[0]
+
+
+def test_model_cli_takes_a_config_file(tmp_path, capsys):
+    from accel.model.__main__ import main
+    from training.zoo import zoo_model
+    f = tmp_path / "c.json"
+    f.write_text(json.dumps({"accel_config": {"rows": 8, "rq_lanes": 2, "dw_rq_lanes": 1, "w_depth": 512}}))
+    assert main([str(zoo_model("mlperf")), "--config", str(f)]) == 0
+    assert f"core {SMALL.key()}" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as e:
+        main([str(zoo_model("mlperf")), "--config", "huge"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:")
