@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import re
 import subprocess
 import sys
 import time
@@ -145,15 +144,7 @@ def yosys_estimate(cfg=DEFAULT, label="default"):
     return res
 
 
-def parse_stat(text: str) -> dict:
-    cells = {k: int(v) for v, k in re.findall(r"^\s+(\d+)\s+(\S+)\s*$", text, re.M) if not k.startswith("$")} \
-        or {k: int(v) for k, v in re.findall(r"^\s+(\S+)\s+(\d+)\s*$", text, re.M)}
-    lut = sum(v for k, v in cells.items() if re.fullmatch(r"LUT\d", k))
-    lutram = sum(v * (4 if k in ("RAM64M", "RAM32M", "RAM128X1D") else 2 if k in ("RAM64X1D", "RAM32X1D") else 1)
-                 for k, v in cells.items() if k.startswith("RAM") and not k.startswith("RAMB"))
-    ff = sum(v for k, v in cells.items() if re.fullmatch(r"FD[A-Z]*", k))
-    b36, b18 = cells.get("RAMB36E1", 0), cells.get("RAMB18E1", 0)
-    return dict(LUT=lut, LUTRAM=lutram, FF=ff, B36=b36, B18=b18, BRAM=b36 + b18 / 2, DSP=cells.get("DSP48E1", 0))
+from accel.model.synth import parse_stat  # noqa: E402  (one parser of Yosys' stat for both benches)
 
 
 def main():

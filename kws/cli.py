@@ -161,6 +161,16 @@ def input_file(text):
     return text
 
 
+def accel_config_file(text):
+    """An accelerator configuration JSON file (``python -m accel.dse`` writes one): the AccelConfig."""
+    from accel.hw.config import load_config
+    input_file(text)
+    try:
+        return load_config(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def check_writable(path, inputs=(), what="output") -> Path:
     """Refuse, before any work, an output path that cannot be written or that names an input."""
     p = Path(path)

@@ -19,7 +19,7 @@ import sys
 import time
 
 # The repo is installed (editable) in the venv by scripts/setup.sh: no sys.path edits needed.
-from kws.cli import ArgumentParser, float_range, int_range, positive_float, positive_int, run_main
+from kws.cli import ArgumentParser, accel_config_file, float_range, int_range, positive_float, positive_int, run_main
 
 from boards import BOARDS  # noqa: E402
 
@@ -40,6 +40,9 @@ def parse_args(argv=None):
     p.add_argument("--build", action="store_true", help="FPGA: run the toolchain to make a bitstream")
     p.add_argument("--load", action="store_true", help="FPGA: program the board with openFPGALoader")
     p.add_argument("--output-dir", default=None, help="build directory (default build/<board>)")
+    p.add_argument("--accel-config", type=accel_config_file, default=None,
+                   help="accelerator configuration JSON (python -m accel.dse writes one; default: the board's "
+                        "accel_config, else accel.hw.config.DEFAULT)")
     g = p.add_argument_group("firmware application")
     g.add_argument("--app", default=None, help="firmware/src/app_<name>.c: selftest (sim default), features, "
                                                "infer (default with --input), kws (FPGA default)")

@@ -38,7 +38,7 @@ class AudioDMA(LiteXModule):
 
 class KWSSoC(SoCCore):
     def __init__(self, board, sys_clk_freq=None, cpu_variant="standard", with_frontend=True,
-                 with_accel=True, **kwargs):
+                 with_accel=True, accel_config=None, **kwargs):
         self.board = board
         sys_clk_freq = int(sys_clk_freq or board.default_sys_clk_freq)
         platform = board.platform
@@ -61,7 +61,7 @@ class KWSSoC(SoCCore):
         if with_frontend:
             self.add_frontend()
         if with_accel:
-            self.add_accel()
+            self.add_accel(config=accel_config or getattr(board, "accel_config", None))
         if with_frontend and with_accel:
             self.accel.connect_frontend(self.frontend.core)
         if with_frontend and hasattr(board, "add_audio_in"):

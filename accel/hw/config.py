@@ -69,3 +69,38 @@ LARGE = AccelConfig(act_depth=4096, w_depth=1024, q_depth=512, tap_depth=1024, d
 # A small core for small FPGAs: the 8x8 array (64 MACs/cycle), 2 + 1 requant lanes, same memories as v1.
 SMALL = AccelConfig(rows=8, rq_lanes=2, dw_rq_lanes=1, w_depth=512, q_depth=512)
 CONFIGS = (DEFAULT, LARGE)
+
+
+def config_from_dict(d: dict) -> AccelConfig:
+    """An AccelConfig from a dict of its fields (or a DSE config file's ``accel_config``); ValueError
+    with the reason on unknown fields or values the RTL does not support."""
+    from dataclasses import fields
+    d = d.get("accel_config", d) if isinstance(d, dict) else d
+    if not isinstance(d, dict):
+        raise ValueError("an accelerator configuration is a JSON object of AccelConfig fields")
+    names = {f.name for f in fields(AccelConfig)}
+    bad = sorted(set(d) - names)
+    if bad:
+        raise ValueError(f"unknown AccelConfig field(s) {', '.join(bad)} (fields: {', '.join(sorted(names))})")
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in d.values()):
+        raise ValueError("AccelConfig fields are positive integers")
+    try:
+        return AccelConfig(**d)
+    except AssertionError as e:
+        raise ValueError(f"unsupported accelerator configuration {d}: {e or 'a field is out of range'}") from None
+
+
+def load_config(path) -> AccelConfig:
+    """Read an accelerator configuration JSON file (``python -m accel.dse`` writes one)."""
+    import json
+    from pathlib import Path
+    try:
+        d = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: {e.strerror if isinstance(e, OSError) else e}") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: not JSON ({e})") from None
+    try:
+        return config_from_dict(d)
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None

@@ -18,6 +18,7 @@ from migen import Array, C, Cat, If, Memory, Module, Mux, Signal
 from accel import descriptor as D
 from accel.hw.compute import ComputeUnit
 from accel.hw.config import DEFAULT, AccelConfig
+from accel.hw.counters import ACCESS_COUNTERS, add_access_counters
 from accel.hw.bytegen import ByteGen2
 from accel.hw.dwlanes import FusedDw
 from accel.hw.dwwindow import DwWindow
@@ -30,7 +31,7 @@ REGION_BITS = D.REGION_BITS
 assert D.QUANT_STRIDE == 16 and D.REGIONS == {"desc": 0, "weight": 1, "quant": 2, "act0": 3, "act1": 4,
                                               "ring": 5, "ring_ctl": 6}
 COUNTERS = ("cyc_busy", "cyc_mac_gemm", "cyc_mac_dw", "cyc_gen_stall", "cyc_comp_stall", "cyc_gen_active",
-            "cyc_dw_lanes")
+            "cyc_dw_lanes") + ACCESS_COUNTERS      # memory accesses: accel/hw/counters.py
 # Counters the LiteX wrapper exposes as CSRs: v1's six (cyc_dw_lanes is on the core port / harness only,
 # so the SoC's CSR map and docs/memory-map.md stay as they are; adding it there is a one-line change).
 CSR_COUNTERS = COUNTERS[:6]
@@ -255,3 +256,5 @@ class AccelCore(Module):
                 If(fdw.issue, c["cyc_dw_lanes"].eq(c["cyc_dw_lanes"] + 1)),
             )
         ]
+        add_access_counters(self, c, op=op, gen=gen, bg2=bg2, fdw=fdw, dww=dww, comp=comp, mac=mac, post=post,
+                            tap_we=pt_w.we, fused=fused, dwin=dwin, is_pool=is_pool)

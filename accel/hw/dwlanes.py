@@ -205,6 +205,7 @@ class FusedDw(Module):
         if WB == 128:      # one word per group: prefetched (FIFO -> latch at pair 0) or read at pair 0 and latched
             self.comb += [wbytes[i].eq(Mux(wnew1, raw[i], wl[i])) for i in range(72)]
             pop = Signal()
+            self.pf_pop = pop            # a prefetched word reaches the lanes (access counter, accel/hw/counters.py)
             push = Signal()
             pfm = Memory(576, PF_DEPTH, name="dw_pf_mem")
             pfw = pfm.get_port(write_capable=True)

@@ -34,10 +34,17 @@ def _verilog_text(cfg: AccelConfig) -> str:
     return str(convert(core, ios=core_ios(core), name="accel_core"))
 
 
+def _counters_h() -> str:
+    """The harness's counter printout, generated from the one list (accel.hw.core.COUNTERS)."""
+    from accel.hw.core import COUNTERS
+    return ("#define PRINT_COUNTERS(t) do { "
+            + " ".join(f'printf(" %u", (unsigned)(t)->{n});' for n in COUNTERS) + " } while (0)\n")
+
+
 def build(cfg: AccelConfig = DEFAULT, quiet: bool = True) -> Path:
     """Verilate the core for ``cfg`` (cached); returns the harness executable."""
     text = _verilog_text(cfg)
-    h = hashlib.sha256((text + HARNESS.read_text()).encode()).hexdigest()[:12]
+    h = hashlib.sha256((text + HARNESS.read_text() + _counters_h()).encode()).hexdigest()[:12]
     d = BUILD / f"{cfg.key()}-{h}"
     exe = d / "obj" / "Vaccel_core"
     if exe.exists():
@@ -51,6 +58,7 @@ def build(cfg: AccelConfig = DEFAULT, quiet: bool = True) -> Path:
             d.mkdir(parents=True, exist_ok=True)
             (d / "accel_core.v").write_text(text)
             shutil.copy(HARNESS, d / "tb.cpp")
+            (d / "counters.h").write_text(_counters_h())
             cmd = ["verilator", "--cc", "accel_core.v", "--exe", "tb.cpp", "--top-module", "accel_core",
                    "-Mdir", "obj.tmp", "-O2", "--build", "-j", "2", "-Wno-fatal", "-Wno-WIDTH",
                    "-Wno-CASEINCOMPLETE", "--x-assign", "0", "--x-initial", "0", "-CFLAGS", "-O1"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from accel import compiler as C
 from accel.hw.config import AccelConfig
+from accel.model.access import program_access
 from accel.model.cycles import program_cycles
 
 
@@ -15,7 +16,11 @@ def model_report(model, cfg: AccelConfig) -> dict:
         rows.append(dict(i=i, layers=names, path=x.path, cycles=x.cycles, mac_active=x.mac_active,
                          dw_lane_active=x.dw_lane_active, stalls=x.stalls, exact=x.exact,
                          util=x.mac_active / x.cycles))
-    return dict(config=cfg.key(), rows=rows, total=total, mac_active=sum(x.mac_active for x in per))
+    acc, acc_total = program_access(prog.descs, cfg, per)
+    for r, a in zip(rows, acc):
+        r["access"] = a
+    return dict(config=cfg.key(), rows=rows, total=total, mac_active=sum(x.mac_active for x in per),
+                access=acc_total)
 
 
 def format_report(rep: dict) -> str:
@@ -28,4 +33,5 @@ def format_report(rep: dict) -> str:
                    + ("" if r["exact"] else "  (approx.)"))
     out.append(f"total: {rep['total']} cycles per inference (whole descriptor list), MAC-active "
                f"{rep['mac_active']} ({rep['mac_active'] / rep['total']:.0%})")
+    out.append("accesses per inference: " + ", ".join(f"{k} {v}" for k, v in rep["access"].items()))
     return "\n".join(out)

@@ -84,7 +84,7 @@ def _trellis(plan, board, gw):
         print(tail)
         raise BuildError(f"the open ECP5 flow failed after {wall:.0f} s (log above; full log {rel(logf)})")
     summary = summarize_nextpnr(report, logf, plan.sys_clk_freq)
-    summary.update(wall_s=round(wall, 1), device=board.device, accel_config=board.accel_config.key(),
+    summary.update(wall_s=round(wall, 1), device=board.device, accel_config=plan.accel_config.key(),
                    bitstream=str(rel(gw.dir / f"{gw.build_name}.bit")))
     (gw.dir / f"{gw.build_name}_summary.json").write_text(json.dumps(summary, indent=1))
     print_summary(summary)

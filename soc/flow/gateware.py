@@ -62,6 +62,7 @@ def _stamp(plan, board, sources) -> str:
     h = hashlib.sha256()
     h.update(json.dumps({"board": board.name, "variant": getattr(board, "variant", None),
                          "sys_clk_freq": plan.sys_clk_freq,
+                         "accel_config": plan.accel_config.key() if plan.accel_config else None,
                          "toolchain": getattr(board, "toolchain", None) if board.name != "sim" else None,
                          "litex": str(Path(litex.__file__).parent)}, sort_keys=True).encode())
     if board.name == "sim":   # the Verilator model also depends on the Verilator and our sim core
@@ -123,7 +124,7 @@ def _build(plan, board, out: Path) -> dict:
     from soc.kws_soc import KWSSoC
 
     def generate():
-        soc = KWSSoC(board, sys_clk_freq=plan.sys_clk_freq)
+        soc = KWSSoC(board, sys_clk_freq=plan.sys_clk_freq, accel_config=plan.accel_config)
         builder = Builder(soc, output_dir=str(out), compile_gateware=False, compile_software=True,
                           csr_json=str(out / "csr.json"))
         if board.name == "sim":

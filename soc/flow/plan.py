@@ -50,7 +50,6 @@ class Plan:
     board: str
     variant: str | None
     sys_clk_freq: float         # --sys-clk-freq, else the board's default_sys_clk_freq
-    accel_config: object        # accel.hw.config.AccelConfig the board's gateware has (the model is compiled for it)
     toolchain: str | None
     out: Path
     app: str
@@ -72,6 +71,9 @@ class Plan:
     load: bool
     rebuild_gateware: bool
     verbose: bool
+    # the accelerator built into the SoC and compiled for: --accel-config, else the board's
+    # ``accel_config`` attribute, else accel.hw.config.DEFAULT
+    accel_config: object = None
 
     @property
     def is_sim(self) -> bool:
@@ -138,10 +140,8 @@ def make_plan(args, board) -> Plan:
     out = Path(args.output_dir).resolve() if args.output_dir else ROOT / "build" / name
     if out.exists() and not out.is_dir():
         raise BuildError(f"--output-dir {args.output_dir} exists and is not a directory")
-    from accel.hw.config import DEFAULT
     sys_clk_freq = float(args.sys_clk_freq if args.sys_clk_freq is not None else board.default_sys_clk_freq)
     return Plan(board=board.name, variant=getattr(board, 'variant', None), sys_clk_freq=sys_clk_freq,
-                accel_config=getattr(board, "accel_config", DEFAULT),
                 toolchain=args.toolchain, out=out, app=app, selftest_mode=args.selftest_mode or "pass",
                 wavs=tuple(args.wav or ()), gap=args.gap if args.gap is not None else (CLIP_GAP_S if app == "kws" else 0.0),
                 audio=audio, mode=(args.mode or "logmel") if app == "features" else None,
@@ -151,4 +151,12 @@ def make_plan(args, board) -> Plan:
                 timeout=args.timeout if args.timeout is not None else 600.0,
                 jobs=args.jobs if args.jobs is not None else 2, run=sim and not args.no_run,
                 build=bool(args.build), load=bool(args.load), rebuild_gateware=bool(args.rebuild_gateware),
-                verbose=bool(args.verbose))
+                verbose=bool(args.verbose), accel_config=_accel_config(args, board))
+
+
+def _accel_config(args, board):
+    from accel.hw.config import DEFAULT
+    cfg = getattr(args, "accel_config", None) or getattr(board, "accel_config", None) or DEFAULT
+    if getattr(args, "accel_config", None) and args.cpu_only:
+        raise BuildError("--accel-config sizes the accelerator; it is not used with --cpu-only")
+    return cfg

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include "Vaccel_core.h"
 #include "verilated.h"
+#include "counters.h"
 
 static Vaccel_core *top;
 static uint64_t ticks = 0;
@@ -52,10 +53,9 @@ int main(int argc, char **argv) {
             top->desc_base = base; top->n_layers = nl; top->start = 1; tick(); top->start = 0;
             unsigned long c = 1;
             while (top->busy && c < maxc) { tick(); c++; }
-            printf("S %lu %u %u %u %u %u %u %u %u %u %u\n", c, (unsigned)top->error, (unsigned)top->done,
-                   (unsigned)top->layers, (unsigned)top->cyc_busy, (unsigned)top->cyc_mac_gemm,
-                   (unsigned)top->cyc_mac_dw, (unsigned)top->cyc_gen_stall, (unsigned)top->cyc_comp_stall,
-                   (unsigned)top->cyc_gen_active, (unsigned)top->cyc_dw_lanes);
+            printf("S %lu %u %u %u", c, (unsigned)top->error, (unsigned)top->done, (unsigned)top->layers);
+            PRINT_COUNTERS(top);        // counters.h, generated from accel.hw.core.COUNTERS
+            printf("\n");
         } else if (cmd[0] == 'Q') {
             break;
         }

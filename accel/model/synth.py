@@ -1,0 +1,118 @@
+"""Yosys ``synth_xilinx`` runs of the core for the resource model's fit and check points (issue 18).
+
+``python -m accel.model.synth [--only KEY ...]`` synthesizes every configuration of FIT_POINTS and
+CHECK_POINTS not yet in ``accel/model/yosys_fit.json`` (keyed by the configuration and the hash of its
+Verilog, so a changed RTL re-runs) and records LUT/LUTRAM/FF/RAMB36/RAMB18/DSP48E1 and the run time.
+Each run takes minutes; the batch holds the machine-wide heavy lock (``/tmp/kws-heavy.lock``).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from accel.hw.config import DEFAULT, LARGE, SMALL, AccelConfig
+
+JSON = Path(__file__).resolve().parent / "yosys_fit.json"
+HEAVY_LOCK = "/tmp/kws-heavy.lock"
+
+# (role, config) in the order they are synthesized: the fit points (the resource model's coefficients
+# come from these) and the check points, never used to fit.
+POINTS = (
+    ("fit", DEFAULT),
+    ("fit", SMALL),
+    ("fit", AccelConfig(rows=8, rq_lanes=1, dw_rq_lanes=1)),
+    ("check", LARGE),
+    ("check", AccelConfig(rows=16, rq_lanes=1, dw_rq_lanes=1, act_depth=512, w_depth=128)),
+    ("check", AccelConfig(rows=8, rq_lanes=4, dw_rq_lanes=4, act_depth=512, tap_depth=256)),
+    ("fit", AccelConfig(rows=16, rq_lanes=4, dw_rq_lanes=2)),
+    ("check", AccelConfig(rows=8, rq_lanes=2, dw_rq_lanes=2, act_depth=2048)),
+    ("check", AccelConfig(rows=16, rq_lanes=8, dw_rq_lanes=2, w_depth=512, q_depth=256)),
+)
+FIT_POINTS = tuple(c for r, c in POINTS if r == "fit")
+CHECK_POINTS = tuple(c for r, c in POINTS if r == "check")
+
+
+def parse_stat(text: str) -> dict:
+    """Cell counts of a Yosys ``stat`` report -> LUT, LUTRAM, FF, B36, B18, BRAM (RAMB36-eq.), DSP."""
+    cells = {k: int(v) for v, k in re.findall(r"^\s+(\d+)\s+(\S+)\s*$", text, re.M) if not k.startswith("$")} \
+        or {k: int(v) for k, v in re.findall(r"^\s+(\S+)\s+(\d+)\s*$", text, re.M)}
+    lut = sum(v for k, v in cells.items() if re.fullmatch(r"LUT\d", k))
+    lutram = sum(v * (4 if k in ("RAM64M", "RAM32M", "RAM128X1D") else 2 if k in ("RAM64X1D", "RAM32X1D") else 1)
+                 for k, v in cells.items() if k.startswith("RAM") and not k.startswith("RAMB"))
+    ff = sum(v for k, v in cells.items() if re.fullmatch(r"FD[A-Z]*", k))
+    b36, b18 = cells.get("RAMB36E1", 0), cells.get("RAMB18E1", 0)
+    return dict(LUT=lut, LUTRAM=lutram, FF=ff, B36=b36, B18=b18, BRAM=b36 + b18 / 2, DSP=cells.get("DSP48E1", 0))
+
+
+def verilog(cfg: AccelConfig) -> str:
+    from accel.hw.rtl_engine import _verilog_text
+    return _verilog_text(cfg)
+
+
+def synth(cfg: AccelConfig) -> dict:
+    text = verilog(cfg)
+    with tempfile.TemporaryDirectory(prefix="kws-synth-") as d:
+        (Path(d) / "accel_core.v").write_text(text)
+        t = time.time()
+        r = subprocess.run(["nice", "-n", "10", "yosys", "-q", "-p",
+                            "read_verilog accel_core.v; synth_xilinx -top accel_core -family xc7; tee -o stat.txt stat"],
+                           cwd=d, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"yosys failed on {cfg.key()}: {r.stderr[-2000:]}")
+        res = parse_stat((Path(d) / "stat.txt").read_text())
+    res["seconds"] = round(time.time() - t)
+    return res
+
+
+def load() -> dict:
+    return json.loads(JSON.read_text()) if JSON.exists() else {"yosys": "", "points": {}}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m accel.model.synth", description=__doc__.splitlines()[0])
+    ap.add_argument("--only", nargs="*", help="configuration keys to (re)run")
+    ap.add_argument("--max-runs", type=int, default=None, help="stop after this many Yosys runs")
+    ap.add_argument("--jobs", type=int, default=2, help="Yosys runs in parallel while the lock is held")
+    ap.add_argument("--no-lock", action="store_true", help="the caller already holds the heavy lock")
+    a = ap.parse_args(argv)
+    import fcntl
+    from concurrent.futures import ThreadPoolExecutor
+    todo = []
+    db = load()
+    for role, cfg in POINTS:
+        key = cfg.key()
+        if a.only and key not in a.only:
+            continue
+        h = hashlib.sha256(verilog(cfg).encode()).hexdigest()[:12]
+        if db["points"].get(key, {}).get("verilog") == h and not a.only:
+            continue
+        todo.append((role, cfg, h))
+    todo = todo[:a.max_runs] if a.max_runs is not None else todo
+    if not a.no_lock:
+        lock = open(HEAVY_LOCK, "a")
+        fcntl.flock(lock, fcntl.LOCK_EX)     # one heavy job at a time machine-wide: held for the batch
+    version = subprocess.run(["yosys", "-V"], capture_output=True, text=True).stdout.strip()
+
+    def one(item):
+        role, cfg, h = item
+        res = synth(cfg)
+        return role, cfg, h, res
+    with ThreadPoolExecutor(max_workers=max(1, a.jobs)) as ex:
+        for role, cfg, h, res in ex.map(one, todo):
+            db = load()                   # re-read: another run may have added points meanwhile
+            db["yosys"] = version
+            db["points"][cfg.key()] = dict(role=role, verilog=h, **res)
+            JSON.write_text(json.dumps(db, indent=1, sort_keys=True) + "\n")
+            print(f"{role} {cfg.key()}: {res}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
