@@ -9,8 +9,10 @@
 
 Timing follows the hardware-front-end build: the firmware reads the audio in hops of 320 samples (the
 last one may be shorter), pushes them into the front-end, and runs one inference whenever a new frame is
-ready; the time it prints is ``samples pushed * 1000 // 16000`` ms. The first hop completes no 30 ms
-window, so an N-sample stream gives ``1 + (N - 480) // 320`` inferences.
+ready; the time it prints is ``samples pushed * 1000 // 16000`` ms. The front-end (RTL and
+``frontend.golden.Streaming``) computes a frame when a whole hop has come in, from the 480 samples
+that end 160 samples before it: the first hop completes no frame and a short last hop none either, so
+an N-sample stream gives ``N // 320 - 1`` inferences (``frames_after``).
 
 This module is the one definition of what the SoC computes per hop; ``python -m kws listen`` and
 ``training/streaming.py`` use it. :func:`feature_mode_for` is the rule the SoC build uses to choose the
@@ -138,12 +140,19 @@ def load_model(path=None) -> Model:
 
 # ---- the per-hop loop --------------------------------------------------------------------------------
 
+def frames_after(n_samples):
+    """Feature frames the streaming front-end has made after ``n_samples`` samples (whole hops only)."""
+    from frontend.format import HOP, WIN
+    whole = (np.asarray(n_samples, np.int64) // HOP) * HOP
+    return np.where(whole >= WIN, 1 + (whole - WIN) // HOP, 0)
+
+
 def inference_times(n_samples: int) -> tuple[np.ndarray, np.ndarray]:
     """(frames available, t in ms) at each inference the firmware runs on an n-sample stream."""
-    from frontend.format import HOP, SAMPLE_RATE, WIN
+    from frontend.format import HOP, SAMPLE_RATE
     k = np.arange(1, -(-int(n_samples) // HOP) + 1, dtype=np.int64)
     pushed = np.minimum(k * HOP, n_samples)
-    frames = np.where(pushed >= WIN, 1 + (pushed - WIN) // HOP, 0)
+    frames = frames_after(pushed)
     prev = np.concatenate([[0], frames[:-1]])
     new = frames > prev
     return frames[new], pushed[new] * 1000 // SAMPLE_RATE
@@ -154,7 +163,7 @@ def features(samples, mode: str, progress=False) -> np.ndarray:
     from frontend import golden as G
     from frontend.format import HOP, WIN
     a = np.asarray(samples, np.int16)
-    n_frames = 1 + (len(a) - WIN) // HOP if len(a) >= WIN else 0
+    n_frames = int(frames_after(len(a)))
     if n_frames == 0:
         return np.zeros((0, len(silence_frame(mode))), np.int8)
     if mode == "pcen" or n_frames <= 3000:     # PCEN's smoother runs through the whole stream

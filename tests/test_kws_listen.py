@@ -36,8 +36,12 @@ def test_inference_times_follow_the_firmware():
     from kws.pipeline import inference_times
     frames, t = inference_times(144000)              # 9 s: 450 hops, the first fills no 30 ms window
     assert len(frames) == 449 and frames[0] == 1 and t[0] == 40 and t[-1] == 9000
-    frames, t = inference_times(3 * 320 + 200)       # a last partial hop that completes a frame counts
-    assert list(frames) == [1, 2, 3] and list(t) == [40, 60, 72]
+    # a short last hop completes no frame: the front-end frames on whole hops (the RTL and
+    # frontend.golden.Streaming; the SoC with 4,041 samples in its front-end reports 11 frames, not 12,
+    # tests/test_soc_kws.py::test_kws_zero_copy_odd_tail_equals_golden)
+    frames, t = inference_times(3 * 320 + 200)
+    assert list(frames) == [1, 2] and list(t) == [40, 60]
+    assert len(inference_times(4041)[0]) == 11 and len(inference_times(4160)[0]) == 12
     assert len(inference_times(479)[0]) == 0
 
 
