@@ -21,8 +21,6 @@ def test_config_file_errors(tmp_path):
 def test_soc_build_accel_config_option(tmp_path, capsys):
     """soc/build.py --accel-config FILE: checked at parse time (one error line), carried into the plan
     (gateware and the compiled model); without it the board's accel_config, else DEFAULT."""
-    import types
-
     from boards import get_board
     from soc.build import parse_args
     from soc.flow import BuildError
@@ -32,7 +30,8 @@ def test_soc_build_accel_config_option(tmp_path, capsys):
     board = get_board("sim")
     assert make_plan(parse_args(["--accel-config", str(f)]), board).accel_config == SMALL
     assert make_plan(parse_args([]), board).accel_config == DEFAULT
-    big = types.SimpleNamespace(**{k: getattr(board, k) for k in ("name",)}, accel_config=SMALL)
+    big = get_board("sim")
+    big.accel_config = SMALL                                              # a board whose default is SMALL
     assert make_plan(parse_args([]), big).accel_config == SMALL           # the board's default
     f2 = tmp_path / "cfg2.json"
     f2.write_text(json.dumps({"rows": 16, "rq_lanes": 4, "dw_rq_lanes": 2}))
