@@ -276,6 +276,7 @@ static inline uint32_t frontend_status_read(void) { return stub_status; }
 static inline void frontend_sample_write(uint32_t v) { stub_status = v; }
 static inline uint32_t frontend_frame_count_read(void) { return stub_count; }
 static inline uint32_t frontend_last_cycles_read(void) { return stub_count; }
+static inline uint32_t frontend_samples_read(void) { return stub_count; }
 """
 
 
