@@ -163,8 +163,11 @@ def test_signal_during_sim_leaves_no_simulator(sim_built, sig):
     import time
     gw = sim_built / "gateware"
     assert not _vsim_pids(gw), "a simulator from an earlier run is still alive"
+    # SIGINT as a terminal delivers it: default disposition in the child even when this test runs under
+    # a parent that ignores SIGINT (a background job: Python would then never raise KeyboardInterrupt)
     p = subprocess.Popen(BUILD + ["--board", "sim", "--selftest-mode", "hang", "--timeout", "300"], cwd=ROOT,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         t0 = time.time()
         for line in p.stdout:                     # wait until the simulation is really running
