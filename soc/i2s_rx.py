@@ -50,6 +50,8 @@ from litex.gen import LiteXModule
 from litex.soc.interconnect import stream
 from litex.soc.interconnect.csr import CSRField, CSRStatus, CSRStorage
 
+from soc.sample_out import sample_output
+
 DATA_BITS = 24   # INMP441 word length
 
 
@@ -169,20 +171,9 @@ class I2SRxCore(Module):
         ]
 
         # ---- one-sample output register, overrun policy: drop the newest, never overwrite
-        self.sync += [
-            If(done,
-                self.last.eq(s16),
-                If(~source.valid | source.ready,
-                    source.valid.eq(1), source.data.eq(s16), self.count.eq(self.count + 1),
-                ).Else(
-                    self.overrun.eq(1), self.dropped.eq(self.dropped + 1),
-                ),
-            ).Elif(source.ready,
-                source.valid.eq(0),
-            ),
-            If(self.clear_overrun, self.overrun.eq(0)),
-        ]
-        self.comb += [source.first.eq(0), source.last.eq(0)]
+        sync, comb = sample_output(self, source, done, s16)
+        self.sync += sync
+        self.comb += comb
 
     def rates(self) -> dict:
         """Exact clocking figures for both slot widths."""

@@ -44,6 +44,7 @@ from litex.soc.interconnect.csr import CSRField, CSRStatus, CSRStorage
 
 from soc.pdm_model import (CIC_ORDER, CIC_WIDTH, DC_SHIFT, DC_WIDTH, FS_BITS, GAIN_MAX, MODES, OUT_SHIFT,
                            divider)
+from soc.sample_out import sample_output
 
 
 class PDMRxCore(Module):
@@ -158,20 +159,9 @@ class PDMRxCore(Module):
         ]
 
         # ---- one-sample output register, overrun policy: drop the newest, never overwrite
-        self.sync += [
-            If(done,
-                self.last.eq(s16),
-                If(~source.valid | source.ready,
-                    source.valid.eq(1), source.data.eq(s16), self.count.eq(self.count + 1),
-                ).Else(
-                    self.overrun.eq(1), self.dropped.eq(self.dropped + 1),
-                ),
-            ).Elif(source.ready,
-                source.valid.eq(0),
-            ),
-            If(self.clear_overrun, self.overrun.eq(0)),
-        ]
-        self.comb += [source.first.eq(0), source.last.eq(0)]
+        sync, comb = sample_output(self, source, done, s16)
+        self.sync += sync
+        self.comb += comb
 
     def rates(self) -> dict:
         """Exact clocking figures per mode (keyed by pdm_model.MODES names)."""
