@@ -179,12 +179,13 @@ def check_writable(path, inputs=(), what="output") -> Path:
             raise UserError(f"{what} {path} is also an input; writing it would destroy the input: choose another path")
     if p.is_dir():
         raise UserError(f"{what} {path} is a directory; give a file name")
-    parent = p.parent if str(p.parent) else Path(".")
-    probe = parent
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK) or (p.exists() and not os.access(p, os.W_OK)):
-        raise UserError(f"cannot write {what} {path}: {'the file' if p.exists() else probe} is not writable")
+    if p.exists():
+        if not _can_open_for_append(p):
+            raise UserError(f"cannot write {what} {path}: the file is not writable")
+        return p
+    probe = _nearest_existing(p.parent if str(p.parent) else Path("."))
+    if not _can_create_in(probe):
+        raise UserError(f"cannot write {what} {path}: {probe} is not a writable directory")
     return p
 
 
@@ -192,9 +193,37 @@ def check_writable_dir(path, what="output directory") -> Path:
     p = Path(path)
     if p.exists() and not p.is_dir():
         raise UserError(f"{what} {path} exists and is not a directory")
-    probe = p
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
-        raise UserError(f"cannot write {what} {path}: {probe} is not writable")
+    probe = _nearest_existing(p)
+    if not _can_create_in(probe):
+        raise UserError(f"cannot write {what} {path}: {probe} is not a writable directory")
     return p
+
+
+def _nearest_existing(p: Path) -> Path:
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    return p
+
+
+def _can_create_in(d: Path) -> bool:
+    """Whether a file can be created in directory ``d``, found by creating (and removing) one: permission
+    bits alone say yes to root everywhere, also on /proc or a read-only mount."""
+    import tempfile
+    if not d.is_dir():
+        return False
+    try:
+        fd, name = tempfile.mkstemp(dir=d, prefix=".kws-write-check-")
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(name)
+    return True
+
+
+def _can_open_for_append(p: Path) -> bool:
+    """Whether an existing file can be written: opened for append (its contents and mtime untouched)."""
+    try:
+        with open(p, "ab"):
+            return True
+    except OSError:
+        return False

@@ -277,3 +277,18 @@ def test_format_module_is_the_one_home_without_cycles():
     assert T.SR == F.SAMPLE_RATE == 16000 and T.HOP == F.HOP and T.FRAMES_PER_SECOND == F.FRAMES_PER_WINDOW == 49
     assert F.MODE_CODES == {"logmel": 0, "pcen": 1, "mfcc": 2} and F.MODES == ("logmel", "pcen", "mfcc")
     assert G.features(np.zeros(F.WINDOW_SAMPLES, np.int16), "mfcc").shape == (F.FRAMES_PER_WINDOW, F.FEATURES["mfcc"])
+
+
+def test_cli_tables_out_must_be_a_writable_directory(tmp_path):
+    """`python -m frontend tables --out`: a file, a path under a file, or a place nobody can create files
+    in (/proc, also for root) is one error line, and the file given is left as it was."""
+    f = tmp_path / "f.txt"
+    f.write_text("keep")
+    for out in (f, f / "sub", "/proc/nope/tables"):
+        r = _cli("tables", "--out", out)
+        _one_error_line(r)
+        assert "directory" in r.stderr
+    assert f.read_text() == "keep" and sorted(p.name for p in tmp_path.iterdir()) == ["f.txt"]
+    r = _cli("tables", "--out", tmp_path / "t")
+    assert r.returncode == 0, r.stderr
+    assert any((tmp_path / "t").iterdir())

@@ -71,6 +71,14 @@ def test_check_writable(tmp_path):
     with pytest.raises(cli.UserError, match="is a directory"):
         cli.check_writable(tmp_path)
     assert cli.check_writable(tmp_path / "new" / "out.npy") == tmp_path / "new" / "out.npy"
+    # a parent that is a file, and a directory nobody can create files in (also root: found by trying)
+    with pytest.raises(cli.UserError, match="not a writable directory"):
+        cli.check_writable(src / "x.npy")
+    with pytest.raises(cli.UserError, match="not a writable directory"):
+        cli.check_writable("/proc/nope/y.npy")
+    with pytest.raises(cli.UserError, match="not a writable directory"):
+        cli.check_writable_dir("/proc/nope/d")
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["in.npy"]        # the checks leave nothing behind
     if os.geteuid() != 0:         # root may write anywhere
         ro = tmp_path / "ro"
         ro.mkdir()

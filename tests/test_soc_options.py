@@ -78,3 +78,17 @@ def test_bad_model_input_or_clip_is_refused_before_the_gateware(tmp_path):
         assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: "), r.stderr
         assert words in lines[0], lines[0]
         assert not (out / "gateware").exists() and "gateware:" not in r.stdout, r.stdout
+
+
+def test_inputs_that_overflow_the_rom_are_one_line(tmp_path):
+    """More --input tensors than the ROM holds: the linker's dozens of lines become one error line that
+    says what to do (the sim gateware in the shared build/sim cache; firmware only, --no-run)."""
+    import numpy as np
+    x = np.random.default_rng(0).integers(-128, 128, (300, 49, 10, 1)).astype(np.int8)
+    np.save(tmp_path / "many.npy", x)
+    r = subprocess.run([sys.executable, str(ROOT / "soc" / "build.py"), "--model", "models/dscnn_int8.tflite",
+                        "--input", str(tmp_path / "many.npy"), "--no-run"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=900)
+    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    assert r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr, r.stderr[-3000:]
+    assert lines[0].startswith("error: the firmware does not fit the ROM") and "fewer --input" in lines[0], lines[0]

@@ -254,3 +254,18 @@ def test_stream_wav_bad_clip_is_one_line(wav):
     r = subprocess.run([sys.executable, str(ROOT / "soc" / "stream_wav.py"), wav, "--port", "loop://"],
                        cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and r.stderr.startswith("error: "), r.stderr
+
+
+def test_stream_wav_bad_port_is_one_line(tmp_path):
+    """A port that does not exist, a regular file and a directory: one error line naming the port; the
+    file given as a port is left as it was."""
+    clip = ROOT / "models" / "clips" / "04_yes.wav"
+    f = tmp_path / "notes.txt"
+    f.write_text("keep me")
+    for port in (tmp_path / "ttyNOPE", f, tmp_path):
+        r = subprocess.run([sys.executable, str(ROOT / "soc" / "stream_wav.py"), str(clip), "--port", str(port)],
+                           capture_output=True, text=True, timeout=60)
+        lines = [l for l in r.stderr.splitlines() if l.strip()]
+        assert r.returncode == 2 and len(lines) == 1, r.stderr
+        assert lines[0].startswith(f"error: cannot open {port}") and "Traceback" not in r.stderr, r.stderr
+    assert f.read_text() == "keep me"

@@ -125,3 +125,47 @@ def test_output_and_cache_in_one_directory_is_refused(tmp_path):
     r = run_train(["--quick", "--out", str(tmp_path / "d"), "--cache-dir", str(tmp_path / "d")], timeout=60)
     assert_one_line_error(r, "must be different directories")
     assert "[data]" not in r.stdout
+
+
+def _descendants(pid):
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            continue
+        out += [int(k) for k in kids]
+        todo += [int(k) for k in kids]
+    return out
+
+
+def test_sigterm_in_the_data_phase_is_one_line_and_leaves_no_worker(tmp_path):
+    """SIGTERM while the corpus pool synthesizes: `error: terminated`, rc 143, no traceback from the pool's
+    workers (they inherit the CLI's SIGTERM handler unless the pool resets it), no worker left behind."""
+    import signal
+    import time
+    p = subprocess.Popen([sys.executable, str(TRAIN), "--quick", "--quiet", "--cache-dir", str(tmp_path / "c"),
+                          "--out", str(tmp_path / "o")], cwd=str(ROOT), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
+    try:
+        assert p.stdout.readline().startswith("[data] generating"), "the data phase did not start"
+        kids = []
+        for _ in range(600):                       # the pool's workers appear
+            kids = _descendants(p.pid)
+            if kids:
+                break
+            time.sleep(0.05)
+        assert kids, "no worker process seen"
+        time.sleep(1.0)
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 143, (p.returncode, err[-2000:])
+    assert err.strip() == "error: terminated", err[-3000:]
+    time.sleep(0.5)
+    alive = [k for k in kids if Path(f"/proc/{k}").exists() and "zombie" not in
+             Path(f"/proc/{k}/status").read_text(errors="replace").lower()]
+    assert not alive, f"workers left running: {alive}"
