@@ -102,6 +102,7 @@ def test_arty_project_without_vivado(tmp_path):
     rom = (gw / "digilent_arty_rom.init").read_text().split()
     assert len(rom) == (len(fw) + 3) // 4 and int(rom[1], 16) == int.from_bytes(fw[4:8], "little")
     assert "xc7a100t" in (gw / "digilent_arty.tcl").read_text()
+    assert "resource-model estimate on the XC7A100T" in r.stdout and "within the place-and-route" in r.stdout
     # the model travels in the bitstream: its packed accelerator weights are in the ROM image
     model = sorted((ROOT / "models").glob("*.tflite"))[0]
     weights = compile_model(load_tflite(model)).weights.reshape(-1).tobytes()
@@ -202,3 +203,20 @@ def test_verilator_model_uses_the_project_sim_core(sim_built):
     assert "KWS_CYCLES" not in r.stdout          # the protocol line is read, not shown
     assert not (sim_built / "gateware" / "sim.vcd").exists() or \
         (sim_built / "gateware" / "sim.vcd").stat().st_mtime < (sim_built / "gateware" / "obj_dir" / "Vsim").stat().st_mtime
+
+
+def test_a_project_that_does_not_fit_its_part_says_so(capsys):
+    """--variant a7-35 wrote a project that cannot fit the part without a word: the resource model's
+    whole-SoC estimate (within a few % of Yosys, docs/dse.md) is printed with what is over the ceilings."""
+    from types import SimpleNamespace
+
+    from accel.hw.config import DEFAULT, SMALL
+    from soc.flow.fpga import _fit_note, xc7_fit
+    dev, est, pct, over = xc7_fit("xc7a35ticsg324-1L", SMALL)
+    assert dev.name == "xc7a35t" and {o.split()[0] for o in over} == {"LUT", "BRAM", "DSP"}
+    assert 120 < pct["LUT"] < 140 and est["DSP"] == 99          # Yosys 0.23 measured 127% LUT, 99 DSP
+    assert xc7_fit("xc7a100tcsg324-1", DEFAULT)[3] == [] and xc7_fit("LFE5U-85F", DEFAULT) is None
+    _fit_note(SimpleNamespace(accel_config=SMALL), SimpleNamespace(platform=SimpleNamespace(device="xc7a35ticsg324-1L")))
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("[build] warning: this SoC does not fit the XC7A35T") and "accel.dse" in line, line
+    assert "\n" not in line

@@ -39,11 +39,43 @@ def fpga_steps(plan, board, gw):
             raise BuildError(f"openFPGALoader failed (is the board connected?): {r.stdout.strip()[-200:]}")
 
 
+def xc7_fit(part: str, cfg):
+    """The whole SoC on a 7-series part by the resource model (the accelerator: accel/model/resources.py,
+    fitted to Yosys; the rest of the SoC: accel/model/devices.py RESERVES["soc"]), against the DSE's
+    place-and-route ceilings (devices.UTIL): (device, estimate, percent, [over-limit reasons]), or None
+    for a part the tables do not have."""
+    from accel.model.devices import DEVICES, RESERVES, UTIL
+    from accel.model.resources import resources, to_family
+    dev = next((d for n, d in DEVICES.items() if d.family == "xc7" and part.lower().startswith(n)), None)
+    if dev is None:
+        return None
+    core = to_family(resources(cfg), cfg, "xc7")
+    est = {k: core[k] + RESERVES["soc"].get(k, 0) for k in ("LUT", "FF", "BRAM", "DSP")}
+    pct = {k: 100 * est[k] / getattr(dev, k) for k in est}
+    over = [f"{k} {pct[k]:.0f}% > {100 * UTIL[k]:.0f}%" for k in est if est[k] > UTIL[k] * getattr(dev, k)]
+    return dev, est, pct, over
+
+
+def _fit_note(plan, board):
+    fit = xc7_fit(str(getattr(board.platform, "device", "")), plan.accel_config)
+    if fit is None:
+        return
+    dev, est, pct, over = fit
+    shown = ", ".join(f"{k} {est[k]:,.0f} ({pct[k]:.0f}%)" for k in ("LUT", "BRAM", "DSP"))
+    if over:
+        log(f"warning: this SoC does not fit the {dev.name.upper()}: resource-model estimate {shown}; over the "
+            f"place-and-route ceilings: {'; '.join(over)}. Vivado will not place it as is: size the accelerator "
+            f"with python -m accel.dse MODEL.tflite --device {dev.name} (docs/dse.md) or use a larger part")
+    else:
+        log(f"resource-model estimate on the {dev.name.upper()}: {shown}: within the place-and-route ceilings")
+
+
 def _vivado(plan, board, gw, toolchain):
     written = sorted(p for p in gw.dir.iterdir() if p.suffix in (".v", ".xdc", ".tcl", ".init", ".sdc"))
     log("wrote the Vivado project:")
     for p in written:
         print(f"  {rel(p)}")
+    _fit_note(plan, board)
     if plan.build:
         tool = "vivado" if toolchain == "vivado" else "nextpnr-xilinx"
         if shutil.which(tool) is None:
