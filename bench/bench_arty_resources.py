@@ -123,11 +123,6 @@ def synth(name, files, top, cwd) -> str:
     if stat.exists():
         log(f"{name}: cached ({stat.name})")
         return stat.read_text()
-    if name == "accel" and YOSYS == ["yosys"]:  # bench/bench_accel.py's cache of the same synthesis (same Verilog, same script)
-        other = ROOT / "build" / "accel_yosys" / "default" / f"stat-{hashlib.sha256(Path(files[0]).read_bytes()).hexdigest()[:12]}.txt"
-        if other.exists():
-            log(f"{name}: cached by bench_accel.py ({other.relative_to(ROOT)})")
-            return other.read_text()
     reads = "; ".join(f"read_verilog {f}" for f in files)
     script = f"{reads}; synth_xilinx -family xc7 -top {top}; tee -o {stat}.tmp stat"
     log(f"{name}: {YOSYS[0]} synth_xilinx -top {top} (log {OUT / (name + '.log')})")
