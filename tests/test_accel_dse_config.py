@@ -59,3 +59,19 @@ def test_model_cli_takes_a_config_file(tmp_path, capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:")
+
+
+def test_rq_lanes_beyond_the_quant_stride_are_refused():
+    """8 requant lanes need 24 quant words per entry, the host's address map gives each entry 16
+    (accel/descriptor.py QUANT_STRIDE): lanes 5-7 were never loaded and the RTL requantized them with
+    garbage (found by the DSE's target check). The configuration is refused, and the sweep never
+    offers it."""
+    import pytest
+
+    from accel.dse.space import space
+    from accel.hw.config import AccelConfig, config_from_dict
+    with pytest.raises(ValueError, match="quant stride"):
+        config_from_dict({"rq_lanes": 8, "dw_rq_lanes": 2})
+    with pytest.raises(AssertionError):
+        AccelConfig(rq_lanes=8)
+    assert max(rq for (_, rq, _, _) in space()) == 4

