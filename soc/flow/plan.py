@@ -140,6 +140,8 @@ def make_plan(args, board) -> Plan:
     out = Path(args.output_dir).resolve() if args.output_dir else ROOT / "build" / name
     if out.exists() and not out.is_dir():
         raise BuildError(f"--output-dir {args.output_dir} exists and is not a directory")
+    if args.build and getattr(board, "toolchain", None) == "trellis":
+        _check_yowasp_can_read(out)
     sys_clk_freq = float(args.sys_clk_freq if args.sys_clk_freq is not None else board.default_sys_clk_freq)
     return Plan(board=board.name, variant=getattr(board, 'variant', None), sys_clk_freq=sys_clk_freq,
                 toolchain=args.toolchain, out=out, app=app, selftest_mode=args.selftest_mode or "pass",
@@ -160,3 +162,15 @@ def _accel_config(args, board):
     if getattr(args, "accel_config", None) and args.cpu_only:
         raise BuildError("--accel-config sizes the accelerator; it is not used with --cpu-only")
     return cfg
+
+
+def _check_yowasp_can_read(out: Path):
+    """The YoWASP tools (WebAssembly) mount a private temporary directory of their own at /tmp, so a
+    project, a checkout or a venv under /tmp is invisible to them: Yosys would stop with 'file not
+    found' after the gateware phase. Refused here instead, in one line."""
+    import sys
+    for what, p in (("--output-dir", out), ("the checkout", ROOT), ("the venv", Path(sys.prefix))):
+        parts = Path(p).resolve().parts
+        if len(parts) > 1 and parts[1] == "tmp":
+            raise BuildError(f"{what} {p} is under /tmp, which the YoWASP tools (Yosys, nextpnr) replace with "
+                             f"a private /tmp of their own: build outside /tmp (e.g. --output-dir build/ulx3s)")
