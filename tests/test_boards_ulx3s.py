@@ -115,6 +115,7 @@ def test_ulx3s_bitstream_with_timing_closure(tmp_path):
     print(json.dumps(s, indent=1))
     assert (gw / "radiona_ulx3s.bit").stat().st_size > 100_000
     assert s["timing_met"], s["fmax"]
+    assert s["rom_image"]["in_bitstream"] and s["rom_image"]["firmware_bits"] > 100_000, s["rom_image"]
     assert "achieved" in r.stdout and "utilization" in r.stdout
 
 
@@ -127,3 +128,21 @@ def test_build_under_tmp_is_refused_before_the_gateware():
     lines = [l for l in r.stderr.splitlines() if l.strip()]
     assert r.returncode == 2 and len(lines) == 1 and "under /tmp" in lines[0], r.stderr
     assert not out.exists() and "gateware:" not in r.stdout
+
+
+def test_rom_image_check_counts_the_firmware_through_netlist_and_config(tmp_path):
+    """The bitstream check on small files of the three formats: the ROM's $readmemh image, Yosys' JSON
+    netlist (DP16KD INITVALs; ROM cells are rom.*), nextpnr's textual config (.bram_init blocks)."""
+    from soc.flow.fpga import rom_image_check
+    (tmp_path / "t_rom.init").write_text("0000000f\n00000001\n")                       # 5 bits set
+    cells = {"rom.0.0": {"type": "DP16KD", "parameters": {"INITVAL_00": "0111", "INITVAL_01": "0011"}},
+             "dct_rom.0.0": {"type": "DP16KD", "parameters": {"INITVAL_00": "0001"}},
+             "x": {"type": "TRELLIS_FF", "parameters": {"INITVAL_00": "1111"}}}
+    (tmp_path / "t.json").write_text(json.dumps({"modules": {"t": {"cells": cells}}}))
+    (tmp_path / "t.config").write_text(".device LFE5U-85F\n.bram_init 0\n007 003\n.bram_init 1\n001 000\n"
+                                        ".tile X\nffff\n")
+    r = rom_image_check(tmp_path, "t")
+    assert r == {"firmware_bits": 5, "netlist_rom_bits": 5, "netlist_ebr_bits": 6, "config_ebr_bits": 6,
+                 "in_bitstream": True}
+    (tmp_path / "t_rom.init").write_text("0000000f\n")                                 # a different image
+    assert not rom_image_check(tmp_path, "t")["in_bitstream"]

@@ -117,7 +117,8 @@ def _trellis(plan, board, gw):
         raise BuildError(f"the open ECP5 flow failed after {wall:.0f} s (log above; full log {rel(logf)})")
     summary = summarize_nextpnr(report, logf, plan.sys_clk_freq)
     summary.update(wall_s=round(wall, 1), device=board.device, accel_config=plan.accel_config.key(),
-                   bitstream=str(rel(gw.dir / f"{gw.build_name}.bit")))
+                   bitstream=str(rel(gw.dir / f"{gw.build_name}.bit")),
+                   rom_image=rom_image_check(gw.dir, gw.build_name))
     (gw.dir / f"{gw.build_name}_summary.json").write_text(json.dumps(summary, indent=1))
     print_summary(summary)
     log(f"bitstream: {summary['bitstream']} in {wall:.0f} s")
@@ -137,6 +138,32 @@ def summarize_nextpnr(report: Path, logf: Path, sys_clk_freq: float) -> dict:
             "timing_met": all(v["met"] for v in fmax.values())}
 
 
+def rom_image_check(d: Path, name: str) -> dict:
+    """Whether the firmware (and the model in it) went into the bitstream, counted in set bits: the ROM's
+    $readmemh image (the firmware) against the INITVALs of the ROM's DP16KD cells in Yosys' netlist, and
+    every DP16KD's INITVAL bits in the netlist against the `.bram_init` contents of nextpnr's textual
+    configuration (what ecppack packs). Equal counts on both links: the image is in the bitstream."""
+    def bits_hex(tokens):
+        return sum(bin(int(t, 16)).count("1") for t in tokens)
+    fw = bits_hex((d / f"{name}_rom.init").read_text().split())
+    cells = json.loads((d / f"{name}.json").read_text())["modules"][name]["cells"]
+    rom = ebr = 0
+    for cname, c in cells.items():
+        if c["type"] != "DP16KD":
+            continue
+        n = sum(v.count("1") for k, v in c["parameters"].items() if k.startswith("INITVAL_"))
+        ebr += n
+        rom += n if cname.startswith("rom.") else 0
+    cfg, on = 0, False
+    for line in (d / f"{name}.config").read_text().splitlines():
+        if line.startswith("."):
+            on = line.startswith(".bram_init")
+        elif on:
+            cfg += bits_hex(line.split())
+    return {"firmware_bits": fw, "netlist_rom_bits": rom, "netlist_ebr_bits": ebr, "config_ebr_bits": cfg,
+            "in_bitstream": fw == rom and ebr == cfg}
+
+
 def print_summary(s: dict):
     log(f"nextpnr timing (requested sys clock {s['requested_sys_clk_mhz']:.2f} MHz):")
     for clk, v in sorted(s["fmax"].items()):
@@ -146,6 +173,11 @@ def print_summary(s: dict):
     for k, v in s["utilization"].items():
         pct = 100 * v["used"] / v["available"] if v["available"] else 0
         print(f"  {k:<16} {v['used']:>7} / {v['available']:<7} {pct:5.1f}%")
+    if "rom_image" in s:
+        r = s["rom_image"]
+        log(f"firmware + model in the bitstream: {'yes' if r['in_bitstream'] else 'NO'} (set bits: ROM image "
+            f"{r['firmware_bits']}, netlist ROM {r['netlist_rom_bits']}; all EBR init: netlist "
+            f"{r['netlist_ebr_bits']}, bitstream config {r['config_ebr_bits']})")
     if not s["timing_met"]:
         log("TIMING NOT MET: the bitstream was written but is not guaranteed to work at the requested clock; "
             "rebuild with a lower --sys-clk-freq")
