@@ -75,15 +75,10 @@ def src_frontend():
 
 
 def src_i2s():
-    from migen.fhdl.verilog import convert
-
-    from soc.i2s_rx import I2SRxCore
-    r = I2SRxCore(100_000_000, 16_000)
+    from soc.i2s_rx import write_verilog
     d = OUT / "i2s"
     d.mkdir(parents=True, exist_ok=True)
-    ios = {r.sck, r.ws, r.sd, r.enable, r.channel, r.slot32, r.clear_overrun, r.overrun, r.count,
-           r.dropped, r.last, r.source.valid, r.source.ready, r.source.data}
-    convert(r, ios=ios, name="i2s_rx").write(str(d / "i2s_rx.v"))
+    write_verilog(d / "i2s_rx.v", 100_000_000, 16_000)
     return [d / "i2s_rx.v"], "i2s_rx", d
 
 

@@ -79,21 +79,16 @@ def synth_ecp5(name, files, top, cwd) -> dict:
 def ulx3s_modules() -> dict:
     from accel.hw.verilog import generate
     from boards.ulx3s import DEFAULT_SYS_CLK_FREQ, ULX3SBoard
-    from migen.fhdl.verilog import convert
-
-    from soc.i2s_rx import I2SRxCore
+    from soc.i2s_rx import write_verilog as write_i2s_verilog
     cfg = ULX3SBoard.accel_config
     d = OUT / f"accel-{cfg.key()}"
     res = {f"accelerator ({cfg.rows}x{cfg.cols}, {cfg.key()})": synth_ecp5(
         "ecp5-accel", [generate(cfg, d)], "accel_core", d)}
     files, top, cwd = arty.src_frontend()
     res["front-end"] = synth_ecp5("ecp5-frontend", files, top, cwd)
-    r = I2SRxCore(DEFAULT_SYS_CLK_FREQ, 16_000)
     i2s = OUT / "i2s"
     i2s.mkdir(parents=True, exist_ok=True)
-    ios = {r.sck, r.ws, r.sd, r.enable, r.channel, r.slot32, r.clear_overrun, r.overrun, r.count,
-           r.dropped, r.last, r.source.valid, r.source.ready, r.source.data}
-    convert(r, ios=ios, name="i2s_rx").write(str(i2s / "i2s_rx.v"))
+    write_i2s_verilog(i2s / "i2s_rx.v", DEFAULT_SYS_CLK_FREQ, 16_000)
     res["I2S receiver"] = synth_ecp5("ecp5-i2s", [i2s / "i2s_rx.v"], "i2s_rx", i2s)
     res["VexRiscv standard (alone)"] = synth_ecp5("ecp5-vexriscv", [arty.vexriscv_v()], "VexRiscv", OUT)
     return {k: ecp5_summary(v) for k, v in res.items()}

@@ -48,9 +48,9 @@ from migen import Cat, If, Module, Mux, Signal
 from migen.genlib.cdc import MultiReg
 from litex.gen import LiteXModule
 from litex.soc.interconnect import stream
-from litex.soc.interconnect.csr import CSRField, CSRStatus, CSRStorage
+from litex.soc.interconnect.csr import CSRField, CSRStorage
 
-from soc.sample_out import sample_output
+from soc.sample_out import sample_csrs, sample_output
 
 DATA_BITS = 24   # INMP441 word length
 
@@ -213,20 +213,23 @@ class I2SRx(LiteXModule):
             CSRField("slot24", size=1, offset=2, description="1: 24-bit slots, 0: 32-bit slots"),
             CSRField("clear_overrun", size=1, offset=3, pulse=True, description="clear status.overrun"),
         ])
-        self.status = CSRStatus(fields=[
-            CSRField("overrun", size=1, offset=0), CSRField("valid", size=1, offset=1),
-        ])
-        self.count = CSRStatus(32)
-        self.dropped = CSRStatus(32)
-        self.last = CSRStatus(32)
+        status = sample_csrs(self, rx)
         # Driven from the storage bits (not .fields) so the wrapper also works outside a CSR bank.
         st = self.control.storage
         self.comb += [
             rx.enable.eq(st[0]), rx.channel.eq(st[1]), rx.slot32.eq(~st[2]),
             rx.clear_overrun.eq(self.control.re & st[3]),
-            self.status.status.eq(Cat(rx.overrun, rx.source.valid)),
-            self.count.status.eq(rx.count), self.dropped.status.eq(rx.dropped),
-            self.last.status.eq(rx.last),  # sign-extends
+            *status,
         ]
         if pads is not None:
             self.comb += [pads.sck.eq(rx.sck), pads.ws.eq(rx.ws), rx.sd.eq(pads.sd)]
+
+
+def write_verilog(path, sys_clk_freq: int = 100_000_000, fs: int = 16_000) -> str:
+    """I2SRxCore as a standalone Verilog module ``i2s_rx`` (Yosys estimates; soc/pdm_rx.py has its twin)."""
+    from migen.fhdl.verilog import convert
+    r = I2SRxCore(sys_clk_freq, fs)
+    ios = {r.sck, r.ws, r.sd, r.enable, r.channel, r.slot32, r.clear_overrun, r.overrun, r.count,
+           r.dropped, r.last, r.source.valid, r.source.ready, r.source.data}
+    convert(r, ios=ios, name="i2s_rx").write(str(path))
+    return str(path)

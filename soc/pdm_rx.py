@@ -36,15 +36,15 @@ from __future__ import annotations
 
 from math import gcd
 
-from migen import Case, Cat, If, Module, Mux, Signal
+from migen import Case, If, Module, Mux, Signal
 from migen.genlib.cdc import MultiReg
 from litex.gen import LiteXModule
 from litex.soc.interconnect import stream
-from litex.soc.interconnect.csr import CSRField, CSRStatus, CSRStorage
+from litex.soc.interconnect.csr import CSRField, CSRStorage
 
 from soc.pdm_model import (CIC_ORDER, CIC_WIDTH, DC_SHIFT, DC_WIDTH, FS_BITS, GAIN_MAX, MODES, OUT_SHIFT,
                            divider)
-from soc.sample_out import sample_output
+from soc.sample_out import sample_csrs, sample_output
 
 
 class PDMRxCore(Module):
@@ -204,19 +204,12 @@ class PDMRx(LiteXModule):
             CSRField("gain", size=3, offset=4, description="output gain 2**gain"),
             CSRField("clear_overrun", size=1, offset=7, pulse=True, description="clear status.overrun"),
         ])
-        self.status = CSRStatus(fields=[
-            CSRField("overrun", size=1, offset=0), CSRField("valid", size=1, offset=1),
-        ])
-        self.count = CSRStatus(32)
-        self.dropped = CSRStatus(32)
-        self.last = CSRStatus(32)
+        status = sample_csrs(self, rx)
         st = self.control.storage
         self.comb += [
             rx.enable.eq(st[0]), rx.channel.eq(st[1]), rx.rate.eq(st[2]), rx.dc_block.eq(~st[3]),
             rx.gain.eq(st[4:7]), rx.clear_overrun.eq(self.control.re & st[7]),
-            self.status.status.eq(Cat(rx.overrun, rx.source.valid)),
-            self.count.status.eq(rx.count), self.dropped.status.eq(rx.dropped),
-            self.last.status.eq(rx.last),
+            *status,
         ]
         if pads is not None:
             self.comb += [pads.clk.eq(rx.clk), pads.lrsel.eq(rx.lrsel), rx.data.eq(pads.data)]
