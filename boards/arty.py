@@ -4,19 +4,14 @@ a 1 Mbaud console UART (also the audio-streaming path) and an I2S MEMS microphon
 Wiring, pin table and build/load steps: docs/boards/arty.md.
 """
 from litex.build.generic_platform import IOStandard, Pins, Subsignal
-from litex.soc.cores.gpio import GPIOOut
 from litex_boards.platforms import digilent_arty
 from litex_boards.targets.digilent_arty import _CRG
 
 from accel.hw.config import DEFAULT, SMALL
+from boards.fpga_board import FPGABoard
 
 VARIANTS = ("a7-35", "a7-100")
 DEFAULT_VARIANT = "a7-100"     # the default accelerator does not fit the -35T (reports/arty/resources-*.md)
-UART_BAUD = 1_000_000          # soc/uart_audio_proto.py DEFAULT_BAUD: 2.96x what 16 kHz streaming needs
-# The firmware polls the UART (no interrupt-driven ring that could drop bytes), so the receive FIFO
-# must cover the longest stretch between reads: one hop's front-end + accelerator + CPU work is
-# ~100k cycles = 1 ms = 100 bytes at 1 Mbaud; 1024 bytes (10 ms) leaves a 10x margin.
-UART_FIFO_DEPTH = 1024
 # The accelerator configuration per part (accel/hw/config.py): DEFAULT's 16x8 array needs 80 DSP48,
 # more than the -35T's 90 leave after the front-end and CPU; SMALL's 8x8 array fits it.
 ACCEL_CONFIGS = {"a7-35": SMALL, "a7-100": DEFAULT}
@@ -30,22 +25,15 @@ def i2s_mic_io(pmod="pmoda"):
              IOStandard("LVCMOS33"))]
 
 
-class ArtyBoard:
+class ArtyBoard(FPGABoard):
     name = "arty"
     default_sys_clk_freq = int(100e6)
-    rom_size = 128 * 1024      # firmware + model data execute from on-chip ROM (in the bitstream)
-    sram_size = 32 * 1024
 
     def __init__(self, variant=DEFAULT_VARIANT, toolchain="vivado"):
-        if variant not in VARIANTS:
-            raise ValueError(f"unknown Arty variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+        self.check_variant("Arty", variant, VARIANTS)
         self.variant = variant
         self.accel_config = ACCEL_CONFIGS[variant]
         self.platform = digilent_arty.Platform(variant=variant, toolchain=toolchain)
-
-    def soc_kwargs(self):
-        return dict(uart_name="serial", uart_baudrate=UART_BAUD, uart_fifo_depth=UART_FIFO_DEPTH,
-                    integrated_main_ram_size=0)
 
     def add_crg(self, soc, sys_clk_freq):
         soc.crg = _CRG(self.platform, sys_clk_freq, with_dram=True)
@@ -56,12 +44,9 @@ class ArtyBoard:
         soc.ddrphy = s7ddrphy.A7DDRPHY(self.platform.request("ddram"), memtype="DDR3", nphases=4,
                                        sys_clk_freq=sys_clk_freq)
         soc.add_sdram("sdram", phy=soc.ddrphy, module=MT41K128M16(sys_clk_freq, "1:4"), l2_cache_size=8192)
-        soc.leds = GPIOOut(self.platform.request_all("user_led"))
+        self.add_leds(soc)
 
     def add_audio_in(self, soc):
         """The I2S microphone on Pmod JA, streaming into the front-end (after add_frontend)."""
         self.platform.add_extension(i2s_mic_io("pmoda"))
         soc.add_i2s_mic(self.platform.request("i2s_mic"))
-
-    def sim_config(self, sys_clk_freq):
-        return None

@@ -6,11 +6,10 @@ audio-streaming path) and the board's own ADMP421 PDM microphone, decimated in h
 Pins, build steps and resources: docs/boards/nexys_a7.md.
 """
 from litex.build.generic_platform import IOStandard, Pins, Subsignal
-from litex.soc.cores.gpio import GPIOOut
 from litex_boards.platforms import digilent_nexys4ddr
 from litex_boards.targets.digilent_nexys4ddr import _CRG
 
-from boards.arty import UART_BAUD, UART_FIFO_DEPTH   # same firmware, same polled UART: same sizing
+from boards.fpga_board import FPGABoard
 
 VARIANTS = ("a7-100",)          # litex-boards' platform is the XC7A100T (the Nexys A7-50T is not in it)
 DEFAULT_VARIANT = "a7-100"
@@ -23,24 +22,17 @@ def pdm_mic_io():
     return [("pdm_mic", 0, *(Subsignal(s, Pins(p)) for s, p in PDM_MIC_PINS.items()), IOStandard("LVCMOS33"))]
 
 
-class NexysA7Board:
+class NexysA7Board(FPGABoard):
     name = "nexys_a7"
     # litex-boards' target default: the DDR2 PHY runs 1:2 with sys2x = 150 MHz
     default_sys_clk_freq = int(75e6)
-    rom_size = 128 * 1024      # firmware + model data execute from on-chip ROM (in the bitstream)
-    sram_size = 32 * 1024
     loader_board = "nexys_a7_100"   # openFPGALoader -b name (soc/flow/fpga.py --load)
 
     def __init__(self, variant=DEFAULT_VARIANT, toolchain="vivado"):
-        if variant not in VARIANTS:
-            raise ValueError(f"unknown Nexys A7 variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+        self.check_variant("Nexys A7", variant, VARIANTS)
         self.variant = variant
         self.toolchain = toolchain
         self.platform = digilent_nexys4ddr.Platform(toolchain=toolchain)
-
-    def soc_kwargs(self):
-        return dict(uart_name="serial", uart_baudrate=UART_BAUD, uart_fifo_depth=UART_FIFO_DEPTH,
-                    integrated_main_ram_size=0)
 
     def add_crg(self, soc, sys_clk_freq):
         soc.crg = _CRG(self.platform, sys_clk_freq)
@@ -51,12 +43,9 @@ class NexysA7Board:
         soc.ddrphy = s7ddrphy.A7DDRPHY(self.platform.request("ddram"), memtype="DDR2", nphases=2,
                                        sys_clk_freq=sys_clk_freq)
         soc.add_sdram("sdram", phy=soc.ddrphy, module=MT47H64M16(sys_clk_freq, "1:2"), l2_cache_size=8192)
-        soc.leds = GPIOOut(self.platform.request_all("user_led"))
+        self.add_leds(soc)
 
     def add_audio_in(self, soc):
         """The on-board PDM microphone, streaming into the front-end (after add_frontend)."""
         self.platform.add_extension(pdm_mic_io())
         soc.add_pdm_mic(self.platform.request("pdm_mic"))
-
-    def sim_config(self, sys_clk_freq):
-        return None

@@ -7,12 +7,11 @@ builds: soc/flow/tools.py).
 Wiring, pin table, build/load steps and the measured figures: docs/boards/ulx3s.md.
 """
 from litex.build.generic_platform import IOStandard, Pins, Subsignal
-from litex.soc.cores.gpio import GPIOOut
 from litex_boards.platforms import radiona_ulx3s
 from litex_boards.targets.radiona_ulx3s import _CRG
 
 from accel.hw.config import SMALL
-from boards.arty import UART_BAUD, UART_FIFO_DEPTH   # same UART, same firmware polling budget
+from boards.fpga_board import FPGABoard
 
 # --variant -> ECP5 device. The 12F/25F are too small for the SoC (25F: 28 MULT18, 56 EBR).
 VARIANTS = {"85f": "LFE5U-85F", "45f": "LFE5U-45F", "25f": "LFE5U-25F", "12f": "LFE5U-12F"}
@@ -33,11 +32,9 @@ def i2s_mic_io():
              IOStandard("LVCMOS33"))]
 
 
-class ULX3SBoard:
+class ULX3SBoard(FPGABoard):
     name = "ulx3s"
     default_sys_clk_freq = DEFAULT_SYS_CLK_FREQ
-    rom_size = 128 * 1024      # firmware + model execute from on-chip ROM (EBR, in the bitstream)
-    sram_size = 32 * 1024
     # SMALL (8x8 array): 64 int8 products on MULT18X18D (one each: the DSP48 pairing trick is Xilinx's)
     # plus the front-end's and the CPU's fit the 85F's 156 MULT18 with room for place-and-route.
     accel_config = SMALL
@@ -45,8 +42,7 @@ class ULX3SBoard:
     sdram_module = "MT48LC16M16"   # 32 MiB; every ULX3S revision's chip is at least that large
 
     def __init__(self, variant=DEFAULT_VARIANT, toolchain=None):
-        if variant not in VARIANTS:
-            raise ValueError(f"unknown ULX3S variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+        self.check_variant("ULX3S", variant, VARIANTS)
         if toolchain not in (None, "trellis"):
             raise ValueError(f"--toolchain {toolchain}: the ULX3S builds with the open ECP5 flow only (trellis)")
         self.variant = variant
@@ -55,10 +51,6 @@ class ULX3SBoard:
         # nextpnr's machine-readable report (achieved Fmax per clock, utilisation): soc/flow/fpga.py reads it.
         # router2: nextpnr's default router1 had routed 5 % of the SoC's 164k arcs after 50 min here.
         self.platform.toolchain._pnr_opts += f" --report {self.platform.name}_report.json --router router2"
-
-    def soc_kwargs(self):
-        return dict(uart_name="serial", uart_baudrate=UART_BAUD, uart_fifo_depth=UART_FIFO_DEPTH,
-                    integrated_main_ram_size=0)
 
     def add_crg(self, soc, sys_clk_freq):
         soc.crg = _CRG(self.platform, sys_clk_freq, sdram_rate="1:1")
@@ -69,12 +61,9 @@ class ULX3SBoard:
         soc.sdrphy = GENSDRPHY(self.platform.request("sdram"), sys_clk_freq)
         soc.add_sdram("sdram", phy=soc.sdrphy, module=getattr(modules, self.sdram_module)(sys_clk_freq, "1:1"),
                       l2_cache_size=8192)
-        soc.leds = GPIOOut(self.platform.request_all("user_led"))
+        self.add_leds(soc)
 
     def add_audio_in(self, soc):
         """The I2S microphone on the GPIO header, streaming into the front-end (after add_frontend)."""
         self.platform.add_extension(i2s_mic_io())
         soc.add_i2s_mic(self.platform.request("i2s_mic"))
-
-    def sim_config(self, sys_clk_freq):
-        return None
