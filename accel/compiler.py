@@ -432,12 +432,6 @@ def ring_writes(x_hw: np.ndarray, wp: int) -> list[tuple[int, int]]:
     return out
 
 
-def _quant_bus_image(p: Program) -> np.ndarray:
-    q = np.zeros((len(p.quant), D.QUANT_STRIDE), np.uint32)
-    q[:, :p.quant.shape[1]] = p.quant
-    return q.reshape(-1)
-
-
 def c_header(p: Program, name: str = "accel_model") -> str:
     """C header with the program image for the firmware driver."""
     def arr(ctype, n, vals):
@@ -456,8 +450,10 @@ def c_header(p: Program, name: str = "accel_model") -> str:
          f"#define {name.upper()}_RING {int(p.ring)}  /* 1: the first layer reads the feature ring (FLAG_RING) */", "",
          arr("uint32_t", f"{name}_desc", list(p.desc_words)),
          arr("uint32_t", f"{name}_weights", list(w32)),
-         "/* quant words laid out at the bus stride: copy the arrays verbatim into the windows. */",
-         arr("uint32_t", f"{name}_quant", list(_quant_bus_image(p))), "", "#endif", ""]
+         f"/* quant words of {name.upper()}_QUANT_WORD_LEN 32-bit words each (3 per requant lane), packed: the"
+         f" driver spreads them to the bus stride (ACCEL_QUANT_STRIDE_WORDS) */",
+         f"#define {name.upper()}_QUANT_WORD_LEN {p.quant.shape[1]}",
+         arr("uint32_t", f"{name}_quant", list(p.quant.reshape(-1))), "", "#endif", ""]
     return "\n".join(h)
 
 

@@ -1,5 +1,5 @@
 """What the FPGA boards (boards/arty.py, nexys_a7.py, ulx3s.py) share: the polled 1 Mbaud UART and its
-FIFO, firmware and model in a 128 KiB on-chip ROM with 32 KiB SRAM, main RAM on the board's DRAM
+FIFO, firmware and model in a 64 KiB on-chip ROM with 32 KiB SRAM, main RAM on the board's DRAM
 (LiteDRAM, so no integrated main RAM), the user LEDs, and no simulator configuration. Each board adds
 its platform, clocks, DRAM PHY and microphone."""
 from litex.soc.cores.gpio import GPIOOut
@@ -12,7 +12,9 @@ UART_FIFO_DEPTH = 1024
 
 
 class FPGABoard:
-    rom_size = 128 * 1024      # firmware + model data execute from on-chip ROM (in the bitstream)
+    # firmware + model data execute from on-chip ROM (in the bitstream). 64 KiB holds the KWS firmware
+    # with the bundled model (51-53 KB accelerated, 64 KB CPU-only); --integrated-rom-size raises it.
+    rom_size = 64 * 1024
     sram_size = 32 * 1024
 
     @staticmethod

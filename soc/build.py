@@ -24,6 +24,18 @@ from kws.cli import ArgumentParser, accel_config_file, float_range, int_range, p
 from boards import BOARDS  # noqa: E402
 
 
+def rom_size(text: str) -> int:
+    import argparse
+    t = text.strip().lower()
+    try:
+        n = int(t[:-1]) * 1024 if t.endswith("k") else int(t, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size in bytes (e.g. 131072, 0x20000 or 128k)")
+    if n < 16 * 1024 or n > 1024 * 1024 or n & (n - 1):
+        raise argparse.ArgumentTypeError(f"{text}: a power of two from 16k to 1024k bytes")
+    return n
+
+
 def parse_args(argv=None):
     p = ArgumentParser(description="Build the KWS SoC + firmware; run it in Verilator (--board sim) or write "
                                    "the FPGA project (--board arty, nexys_a7, ulx3s). Options an app or board does not use are "
@@ -40,6 +52,9 @@ def parse_args(argv=None):
     p.add_argument("--build", action="store_true", help="FPGA: run the toolchain to make a bitstream")
     p.add_argument("--load", action="store_true", help="FPGA: program the board with openFPGALoader")
     p.add_argument("--output-dir", default=None, help="build directory (default build/<board>)")
+    p.add_argument("--integrated-rom-size", type=rom_size, default=None, metavar="BYTES",
+                   help="on-chip ROM for firmware + model (power of two, 16 KiB..1 MiB, e.g. 131072 or 128k; "
+                        "FPGA boards 64k, sim 256k): raise it for a larger model, lower it to save block RAM")
     p.add_argument("--accel-config", type=accel_config_file, default=None,
                    help="accelerator configuration JSON (python -m accel.dse writes one; default: the board's "
                         "accel_config, else accel.hw.config.DEFAULT)")
@@ -100,6 +115,8 @@ def run(args) -> int:
         board = get_board(args.board, variant=args.variant, toolchain=args.toolchain)
     except ValueError as e:
         raise BuildError(str(e))
+    if args.integrated_rom_size is not None:
+        board.rom_size = args.integrated_rom_size
     plan = make_plan(args, board)            # every option checked before anything is touched
     venv_tools_on_path()
     check_tools(board.name)

@@ -95,8 +95,9 @@ def test_c_header_of_program(tmp_path):
 
 
 def test_c_header_arrays_are_bus_images():
-    """The firmware (accel_drv.c accel_load) copies the header's desc/weights/quant arrays verbatim into
-    their windows: that must load exactly what image_writes() loads (quant already at the bus stride)."""
+    """The firmware (accel_drv.c accel_load) copies the header's desc/weights arrays verbatim into their
+    windows and spreads the packed quant words (QUANT_WORD_LEN words each) to the bus stride: that must
+    load exactly what image_writes() loads."""
     import re
 
     from accel.tflite_import import load_tflite
@@ -106,13 +107,16 @@ def test_c_header_arrays_are_bus_images():
     text = C.c_header(prog, "m")
     arrays = {n: [int(v, 16) for v in body.split(",") if v]
               for n, body in re.findall(r"m_(\w+)\[\d+\] = \{([^}]*)\}", text)}
+    qlen = int(re.search(r"#define M_QUANT_WORD_LEN (\d+)", text).group(1))
+    assert qlen == prog.quant.shape[1] == 3 * prog.config.rq_lanes
+    assert len(arrays["quant"]) == qlen * len(prog.quant)       # packed: no padding to the stride
     mem = {}
-    for region in ("desc", "weight", "quant"):
+    for region in ("desc", "weight"):
         for i, v in enumerate(arrays["weights" if region == "weight" else region]):
             mem[C.bus_addr(region, i)] = v
-    want = dict(C.image_writes(prog))
-    assert {a: mem.get(a) for a in want} == want
-    assert all(v == 0 for a, v in mem.items() if a not in want)   # only the unused quant lanes
+    for k, v in enumerate(arrays["quant"]):                       # the driver's loop (copy_images)
+        mem[C.bus_addr("quant", (k // qlen) * D.QUANT_STRIDE + k % qlen)] = v
+    assert mem == dict(C.image_writes(prog))
 
 
 def test_unsupported_op_is_model_error():

@@ -270,6 +270,22 @@ def test_generated_table_runs_natively(name, tmp_path, seed):
     assert r.returncode == 0, r.stderr
     y = np.frombuffer(r.stdout, np.int8).reshape((50,) + tuple(model.output.shape))
     assert np.array_equal(y, golden.run(model, x))
+    # An accelerated build's table (first=: only the CPU tail's arrays) is smaller, and a run from a
+    # layer whose weights are left out says so (NN_ERR_NO_DATA = -4) instead of reading NULL.
+    first = next(i for i, l in enumerate(model.layers) if l.weights is not None) + 1
+    tail = tmp_path / "tail" / "kws_model.c"
+    tail.parent.mkdir()
+    tail.write_text(nn_table.emit_c(model, "kws", first=first))
+    assert len(tail.read_text()) < len(src.read_text())
+    r = subprocess.run(["cc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", f"-I{nn}", str(nn / "nn_main_host.c"),
+                        str(tail), *(str(nn / f) for f in ("nn_quant.c", "nn_kernels.c", "nn_softmax.c",
+                                                           "nn_model.c")), "-o", str(exe)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([str(exe)], input=x[:1].tobytes(), capture_output=True, timeout=60, text=False)
+    assert r.returncode == 2 and b"returned -4 at layer 0" in r.stderr, r.stderr
+    with pytest.raises(ValueError, match="outside"):
+        nn_table.emit_c(model, "kws", first=len(model.layers) + 1)
     if shutil.which("riscv64-unknown-elf-gcc"):
         r = subprocess.run(["riscv64-unknown-elf-gcc", "-std=c99", "-march=rv32im", "-mabi=ilp32", "-O2", "-Wall",
                             "-Werror", "-ffreestanding", f"-I{nn}", "-c", str(src), "-o", str(tmp_path / "m.o")],

@@ -40,6 +40,9 @@ CASES = [
     (["--app", "kws", "--model", "models"], "is a directory"),
     (["--app", "bogus"], "unknown firmware app 'bogus'"),
     (["--board", "nexys9"], "unknown board 'nexys9'"),
+    (["--integrated-rom-size", "100000"], "a power of two from 16k to 1024k"),
+    (["--integrated-rom-size", "8k"], "a power of two from 16k to 1024k"),
+    (["--integrated-rom-size", "lots"], "not a size in bytes"),
     (["--bogus-option"], "unrecognized arguments"),
 ]
 
@@ -92,3 +95,21 @@ def test_inputs_that_overflow_the_rom_are_one_line(tmp_path):
     lines = [l for l in r.stderr.splitlines() if l.strip()]
     assert r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr, r.stderr[-3000:]
     assert lines[0].startswith("error: the firmware does not fit the ROM") and "fewer --input" in lines[0], lines[0]
+
+
+def test_integrated_rom_size_sets_the_rom_and_the_hint_names_it(tmp_path):
+    """--integrated-rom-size is the ROM LiteX builds (a board's default: 64 KiB), and a firmware that
+    does not fit says which size would hold it (ULX3S gateware: Verilog only, no toolchain run)."""
+    import re
+    out = tmp_path / "u"
+    r = subprocess.run([sys.executable, str(ROOT / "soc" / "build.py"), "--board", "ulx3s", "--integrated-rom-size",
+                        "128k", "--output-dir", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    v = (out / "gateware" / "radiona_ulx3s.v").read_text()
+    assert re.search(r"reg \[31:0\] rom\[0:32767\];", v), "a 128 KiB ROM (32 Ki words)"
+    assert "% of ROM" in r.stdout and re.search(r"firmware: .*\((\d+) bytes, (\d+)% of ROM\)", r.stdout)
+    r = subprocess.run([sys.executable, str(ROOT / "soc" / "build.py"), "--board", "ulx3s", "--integrated-rom-size",
+                        "16k", "--output-dir", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    assert r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr, r.stderr[-3000:]
+    assert "does not fit the ROM" in lines[0] and "--integrated-rom-size 64k" in lines[0], lines[0]

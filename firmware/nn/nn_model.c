@@ -13,6 +13,9 @@ int32_t nn_layer_out_bytes(const nn_layer_t *l)
 
 int nn_layer_run(const nn_layer_t *l, const int8_t *in, int8_t *out)
 {
+    if (!l->weights && (l->op == NN_OP_CONV_2D || l->op == NN_OP_DEPTHWISE_CONV_2D ||
+                        l->op == NN_OP_FULLY_CONNECTED))
+        return NN_ERR_NO_DATA;
     switch (l->op) {
     case NN_OP_CONV_2D:
         return nn_conv2d_s8(l, in, out);

@@ -34,6 +34,8 @@ enum nn_status {
     NN_ERR_OP = -1,       /* unknown op code */
     NN_ERR_SHAPE = -2,    /* inconsistent dimensions */
     NN_ERR_BUFFER = -3,   /* activation larger than the runner's buffers */
+    NN_ERR_NO_DATA = -4,  /* the layer's weights are not in this table (accel/c_table.py emit_c first=:
+                           * an accelerated build keeps only the CPU tail's arrays) */
 };
 
 /*

@@ -16,7 +16,7 @@
 #define ACCEL_RECOVER_CYCLES (CONFIG_CLOCK_FREQUENCY / 10)
 
 static const uint32_t *img_desc, *img_weights, *img_quant;
-static uint32_t img_n_desc, img_n_weights, img_n_quant;
+static uint32_t img_n_desc, img_n_weights, img_n_quant, img_quant_len;
 static uint32_t timeout_set, longest_good, last_wait, recover_bound = ACCEL_RECOVER_CYCLES;
 static int dead;
 
@@ -32,21 +32,29 @@ static void copy_images(void)
         d[i] = img_desc[i];
     for (uint32_t i = 0; i < img_n_weights; i++)
         w[i] = img_weights[i];
-    /* The program header (accel/compiler.py c_header) already lays the quant words out at the bus
-     * stride (ACCEL_QUANT_STRIDE_WORDS words per quant word, unused lanes zero): copy verbatim. */
-    for (uint32_t i = 0; i < img_n_quant; i++)
-        q[i] = img_quant[i];
+    /* Quant words are packed in the image (img_quant_len 32-bit words each, as accel/compiler.py
+     * c_header() writes them) and sit ACCEL_QUANT_STRIDE_WORDS apart on the bus (the words after
+     * img_quant_len in each slot are never read by the core). */
+    for (uint32_t i = 0, k = 0; i < img_n_quant; i++)
+        for (uint32_t j = 0; j < img_quant_len; j++)
+            q[i * ACCEL_QUANT_STRIDE_WORDS + j] = img_quant[k++];
 }
 
 void accel_load(const uint32_t *desc, uint32_t n_desc, const uint32_t *weights, uint32_t n_weights,
-                const uint32_t *quant, uint32_t n_quant)
+                const uint32_t *quant, uint32_t n_quant_words, uint32_t quant_word_len)
 {
+    if (quant_word_len == 0 || quant_word_len > ACCEL_QUANT_STRIDE_WORDS) {
+        printf("accel: quant word of %lu 32-bit words does not fit the %d-word bus stride\n",
+               (unsigned long)quant_word_len, ACCEL_QUANT_STRIDE_WORDS);
+        n_quant_words = 0;
+    }
     img_desc = desc;
     img_n_desc = n_desc;
     img_weights = weights;
     img_n_weights = n_weights;
     img_quant = quant;
-    img_n_quant = n_quant;
+    img_n_quant = n_quant_words;
+    img_quant_len = quant_word_len;
     copy_images();
 }
 

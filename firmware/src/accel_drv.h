@@ -20,12 +20,13 @@
 #define ACCEL_RUN_TIMEOUT (-1)      /* no done within the bound (accel_set_timeout) */
 #define ACCEL_RUN_DEAD (-2)         /* an earlier timeout left the core busy: no more runs until reset */
 
-/* Load descriptors, weights and quant words into the core. All three arrays are bus images copied
- * verbatim into their windows; quant is already at the bus stride (ACCEL_QUANT_STRIDE_WORDS 32-bit
- * words per quant word), as accel/compiler.py c_header() generates it. The driver keeps the pointers
- * to re-load the images when it recovers from a fault. */
+/* Load descriptors, weights and quant words into the core. Descriptors and weights are bus images
+ * copied verbatim into their windows; quant holds n_quant_words packed quant words of quant_word_len
+ * 32-bit words each (3 per requant lane), which the driver spreads to the bus stride
+ * (ACCEL_QUANT_STRIDE_WORDS), as accel/compiler.py c_header() generates them (<NAME>_QUANT_WORD_LEN).
+ * The driver keeps the pointers to re-load the images when it recovers from a fault. */
 void accel_load(const uint32_t *desc, uint32_t n_desc, const uint32_t *weights, uint32_t n_weights,
-                const uint32_t *quant, uint32_t n_quant);
+                const uint32_t *quant, uint32_t n_quant_words, uint32_t quant_word_len);
 /* Write/read 32-bit words of activation buffer buf (0 = A, 1 = B) from 32-bit word index word32. */
 void accel_write_act(int buf, uint32_t word32, const uint32_t *src, uint32_t n);
 void accel_read_act(int buf, uint32_t word32, uint32_t *dst, uint32_t n);

@@ -65,7 +65,8 @@ int app_main(void)
     return 3;
 #else
     accel_load(accel_model_desc, sizeof(accel_model_desc) / 4, accel_model_weights,
-               sizeof(accel_model_weights) / 4, accel_model_quant, sizeof(accel_model_quant) / 4);
+               sizeof(accel_model_weights) / 4, accel_model_quant,
+               sizeof(accel_model_quant) / 4 / ACCEL_MODEL_QUANT_WORD_LEN, ACCEL_MODEL_QUANT_WORD_LEN);
 #endif
 #endif
     printf("infer: %d inputs, %s\n", INFER_N_INPUTS,

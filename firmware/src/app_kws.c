@@ -362,7 +362,8 @@ int app_main(void)
 #else
 #ifndef CPU_ONLY
     accel_load(accel_model_desc, sizeof(accel_model_desc) / 4, accel_model_weights,
-               sizeof(accel_model_weights) / 4, accel_model_quant, sizeof(accel_model_quant) / 4);
+               sizeof(accel_model_weights) / 4, accel_model_quant,
+               sizeof(accel_model_quant) / 4 / ACCEL_MODEL_QUANT_WORD_LEN, ACCEL_MODEL_QUANT_WORD_LEN);
 #endif
     int code;
     do {

@@ -84,8 +84,8 @@ def _model_artifacts(path: Path, cpu_only: bool, gen: Path, config, ring: bool =
         model = load_tflite(str(path))
     except ModelError as e:
         raise BuildError(str(e))
-    write_if_changed(gen / "kws_model_table.c", emit_c(model, "kws"))
     if cpu_only:
+        write_if_changed(gen / "kws_model_table.c", emit_c(model, "kws"))
         return model, None, len(model.layers)
     prog = None
     if ring:
@@ -99,6 +99,8 @@ def _model_artifacts(path: Path, cpu_only: bool, gen: Path, config, ring: bool =
         raise BuildError(f"{e} (or run it on the CPU with --cpu-only)")
     write_if_changed(gen / "accel_model.h", c_header(prog))
     tail_first = model.layers.index(prog.cpu_tail[0]) if prog.cpu_tail else len(model.layers)
+    # the CPU runs only the tail: the accelerator's layers' weights are in accel_model.h, not twice
+    write_if_changed(gen / "kws_model_table.c", emit_c(model, "kws", first=tail_first))
     return model, prog, tail_first
 
 

@@ -32,10 +32,15 @@ def _defines(plan, appb) -> str:
             + (f" -DKWS_INJECT_FAULT={INJECT_FAULTS[plan.inject_fault]}" if plan.inject_fault else ""))
 
 
-def _rom_overflow(text: str) -> str | None:
-    """The linker's 'region rom overflowed by N bytes' in one line, if that is why the link failed."""
+def _rom_overflow(text: str) -> tuple[str, int] | None:
+    """The linker's 'region rom overflowed by N bytes' in one line (and N), if that is why the link failed."""
     m = re.search(r"region [`']?(\w+)'? overflowed by (\d+) bytes", text)
-    return f"{m.group(1)} overflowed by {int(m.group(2))} bytes" if m else None
+    return (f"{m.group(1)} overflowed by {int(m.group(2))} bytes", int(m.group(2))) if m else None
+
+
+def _rom_hint(need: int) -> str:
+    """The --integrated-rom-size that holds ``need`` bytes (the next power of two)."""
+    return f"--integrated-rom-size {max(16, 1 << (max(need, 1) - 1).bit_length()) // 1024}k"
 
 
 def build_firmware(plan, appb, gw, fw_out: Path) -> Firmware:
@@ -55,8 +60,9 @@ def build_firmware(plan, appb, gw, fw_out: Path) -> Firmware:
     if r.returncode != 0:
         over = _rom_overflow(r.stdout)
         if over:
-            raise BuildError(f"the firmware does not fit the ROM ({over}); use a smaller model or fewer "
-                             f"--input tensors, or raise the board's rom_size")
+            where = f"; use a smaller model or fewer --input tensors, or {_rom_hint(gw.rom_size + over[1])}"
+            raise BuildError(f"the firmware does not fit the ROM ({over[0]}){where}"
+                             if over[0].startswith("rom") else f"the firmware does not fit ({over[0]})")
         print("\n".join(r.stdout.splitlines()[-40:]), file=sys.stderr)
         raise BuildError("firmware build failed (compiler output above)")
     if plan.verbose:
@@ -65,7 +71,7 @@ def build_firmware(plan, appb, gw, fw_out: Path) -> Firmware:
     size = binary.stat().st_size
     if size > gw.rom_size:
         raise BuildError(f"firmware is {size} bytes but the ROM holds {gw.rom_size}; "
-                         f"shrink the firmware/model or raise the board's rom_size")
+                         f"shrink the firmware/model or use {_rom_hint(size)}")
     write_rom_init(binary, gw.dir / f"{gw.build_name}_rom.init")
     log(f"firmware: {rel(binary)} ({size} bytes, {100 * size / gw.rom_size:.0f}% of ROM)")
     return Firmware(binary, size)

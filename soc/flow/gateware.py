@@ -63,6 +63,7 @@ def _stamp(plan, board, sources) -> str:
     h.update(json.dumps({"board": board.name, "variant": getattr(board, "variant", None),
                          "sys_clk_freq": plan.sys_clk_freq,
                          "accel_config": plan.accel_config.key() if plan.accel_config else None,
+                         "rom_size": board.rom_size,
                          "toolchain": getattr(board, "toolchain", None) if board.name != "sim" else None,
                          "litex": str(Path(litex.__file__).parent)}, sort_keys=True).encode())
     if board.name == "sim":   # the Verilator model also depends on the Verilator and our sim core
