@@ -1,5 +1,8 @@
 """Yosys ``synth_xilinx`` runs of the core for the resource model's fit and check points (issue 18).
 
+``python -m accel.model.synth --units [KEY ...]`` synthesizes each unit of the core alone (DEFAULT and
+SMALL by default) and prints where the LUTs, FFs and DSPs go (docs/dse.md, "Resources per unit").
+
 ``python -m accel.model.synth [--only KEY ...]`` synthesizes every configuration of FIT_POINTS and
 CHECK_POINTS not yet in ``accel/model/yosys_fit.json`` (keyed by the configuration and the hash of its
 Verilog, so a changed RTL re-runs) and records LUT/LUTRAM/FF/RAMB36/RAMB18/DSP48E1 and the run time.
@@ -71,6 +74,103 @@ def synth(cfg: AccelConfig) -> dict:
     return res
 
 
+# The core's units (attributes of accel.hw.core.AccelCore), in data-flow order, with what each one is.
+UNITS = (
+    ("seq", "sequencer: descriptor fetch and layer FSM"),
+    ("gen", "window generator: implicit-GEMM taps (word mode)"),
+    ("bg2", "byte-mode taps, two kernel positions per cycle (1-channel first layer, feature ring)"),
+    ("fdw", "fused depthwise lanes: 16 LUT multipliers, 8 accumulators, DW requant lanes"),
+    ("dww", "sliding-window depthwise on the array (unfused DW)"),
+    ("comp", "compute unit: tap buffer -> array schedule"),
+    ("mac", "MAC array: products (DSP48), row adder trees, accumulators"),
+    ("post", "post unit: requant lanes, pooling, output packing"),
+)
+
+
+def unit_verilog(cfg: AccelConfig) -> dict:
+    """{unit: Verilog of that unit alone}. Its ports: every signal it reads but does not drive (inputs)
+    and every interface signal (a public attribute) it drives (outputs), so Yosys keeps exactly the
+    logic that reaches an output; the core's own glue (memory ports, bus, muxes between units, access
+    counters) is the whole core minus the units."""
+    from migen import Array, Signal
+    from migen.fhdl.tools import list_signals, list_targets
+    from migen.fhdl.verilog import convert
+
+    from accel.hw.core import AccelCore
+    core = AccelCore(cfg)
+    core.get_fragment()          # finalizes every unit (Migen allows one get_fragment per module)
+
+    def iface(u):
+        out = set()
+
+        def add(v):
+            if isinstance(v, Signal):
+                out.add(v)
+            elif isinstance(v, (list, tuple, Array)):
+                for x in v:
+                    add(x)
+            elif isinstance(v, dict):           # the sequencer's decoded descriptor fields
+                for x in v.values():
+                    add(x)
+        for k, v in vars(u).items():
+            if not k.startswith("_"):
+                add(v)
+        return out
+    out = {}
+    for name, _ in UNITS:
+        u = getattr(core, name)
+        f = u._fragment
+        ins = list_signals(f) - list_targets(f)
+        outs = list_targets(f) & iface(u)
+        out[name] = str(convert(f, ios=ins | outs, name=name))
+    return out
+
+
+def synth_units(cfg: AccelConfig, log=print) -> dict:
+    """{unit: Yosys synth_xilinx stats} of every unit of ``cfg`` and ``glue`` = whole core - units
+    (whole core from the fit/check record when it is current, else synthesized)."""
+    res = {}
+    with tempfile.TemporaryDirectory(prefix="kws-units-") as d:
+        for name, text in unit_verilog(cfg).items():
+            (Path(d) / f"{name}.v").write_text(text)
+            t = time.time()
+            r = subprocess.run(["nice", "-n", "10", "yosys", "-q", "-p",
+                                f"read_verilog {name}.v; synth_xilinx -top {name} -family xc7; tee -o {name}.txt stat"],
+                               cwd=d, capture_output=True, text=True)
+            if r.returncode != 0:
+                raise RuntimeError(f"yosys failed on unit {name} of {cfg.key()}: {r.stderr[-2000:]}")
+            res[name] = parse_stat((Path(d) / f"{name}.txt").read_text())
+            res[name]["seconds"] = round(time.time() - t)
+            log(f"  {name}: {res[name]['LUT']} LUT, {res[name]['FF']} FF, {res[name]['DSP']} DSP ({res[name]['seconds']} s)")
+    whole = load()["points"].get(cfg.key())
+    if not whole or whole.get("verilog") != hashlib.sha256(verilog(cfg).encode()).hexdigest()[:12]:
+        log(f"  whole core {cfg.key()} (not in the fit record for this RTL): synthesizing")
+        whole = synth(cfg)
+    res["glue"] = {q: whole[q] - sum(r[q] for r in res.values()) for q in ("LUT", "LUTRAM", "FF", "DSP")}
+    res["glue"]["BRAM"] = whole["BRAM"]          # the memories are the core's (no unit owns one)
+    res["core"] = {q: whole[q] for q in ("LUT", "LUTRAM", "FF", "BRAM", "DSP")}
+    return res
+
+
+def units_table(db: dict) -> str:
+    """Markdown: LUT / FF / DSP per unit for every configuration with a unit record."""
+    recs = db.get("units", {})
+    if not recs:
+        return "(no unit records: python -m accel.model.synth --units)"
+    keys = sorted(recs)
+    head = "| unit | " + " | ".join(f"`{k.split('_ad')[0]}` LUT / FF / DSP" for k in keys) + " |"
+    lines = [head, "|---|" + "---|" * len(keys)]
+    for name, what in UNITS + (("glue", "core glue: memory ports, bus, unit muxes, access counters"),
+                               ("core", "whole core (BRAM in the memories)")):
+        cells = []
+        for k in keys:
+            r = recs[k]["stats"][name]
+            share = f" ({100 * r['LUT'] / recs[k]['stats']['core']['LUT']:.0f}%)" if name != "core" else ""
+            cells.append(f"{r['LUT']:,}{share} / {r['FF']:,} / {r['DSP']}")
+        lines.append(f"| `{name}`: {what} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def load() -> dict:
     return json.loads(JSON.read_text()) if JSON.exists() else {"yosys": "", "points": {}}
 
@@ -81,8 +181,26 @@ def main(argv=None) -> int:
     ap.add_argument("--max-runs", type=int, default=None, help="stop after this many Yosys runs")
     ap.add_argument("--jobs", type=int, default=2, help="Yosys runs in parallel while the lock is held")
     ap.add_argument("--no-lock", action="store_true", help="the caller already holds the heavy lock")
+    ap.add_argument("--units", nargs="*", metavar="KEY", default=None,
+                    help="synthesize each unit of these configurations alone (default: DEFAULT and SMALL) and "
+                         "print the per-unit table (docs/dse.md)")
     a = ap.parse_args(argv)
     import fcntl
+    if a.units is not None:
+        from accel.model.resources import config_from_key
+        cfgs = [config_from_key(k) for k in a.units] or [DEFAULT, SMALL]
+        if not a.no_lock:
+            lock = open(HEAVY_LOCK, "a")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        for cfg in cfgs:
+            print(f"units of {cfg.key()}:", flush=True)
+            h = hashlib.sha256(verilog(cfg).encode()).hexdigest()[:12]
+            stats = synth_units(cfg, log=lambda m: print(m, flush=True))
+            db = load()
+            db.setdefault("units", {})[cfg.key()] = {"verilog": h, "stats": stats}
+            JSON.write_text(json.dumps(db, indent=1, sort_keys=True) + "\n")
+        print(units_table(load()))
+        return 0
     from concurrent.futures import ThreadPoolExecutor
     todo = []
     db = load()
