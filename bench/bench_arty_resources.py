@@ -268,9 +268,11 @@ def main(argv=None):
                       "smallest array the RTL builds, and with 8 rows its 64 9x8 products cannot share DSPs "
                       "(the 16-row pairing needs rows r and r+8 on one operand): put the MAC array's or the "
                       "front-end's products on LUTs, or add a narrower array to accel/hw.",
-                      "- BRAM: the ROM holding firmware + model is 128 KiB (~28 RAMB36); shrink `rom_size` "
-                      "towards the image size (the build prints it) or load the model into DDR3 at boot. "
-                      "SRAM 32 -> 16 KiB and no L2 cache save ~5 more.",
+                      f"- BRAM: the ROM holding firmware + model is {mem['ROM (firmware + model)'] // 1024} KiB "
+                      f"(~{mem['ROM (firmware + model)'] / 4608:.0f} RAMB36; the KWS image is ~51 KB, the build "
+                      "prints it); loading the model into DDR3 at boot (a BIOS in a small ROM) saves most of it. "
+                      "SRAM 32 -> 16 KiB and no L2 cache save ~5 more; the accelerator's own memories are sized by "
+                      "its configuration (python -m accel.dse).",
                       f"- LUT: the accelerator is the largest block ({res.get('accel', zero)['LUT']} LUT standalone "
                       f"against the 35T's {int(LIMITS['LUT'] * DEVICES['a7-35']['LUT'])} LUT budget for the whole "
                       "SoC): the 35T needs a smaller accelerator design (fewer lanes/muxes), not only a smaller "

@@ -36,11 +36,12 @@ UTIL = {"LUT": 0.80, "FF": 0.80, "BRAM": 0.90, "DSP": 0.90}
 
 # What the rest of the SoC takes beside the accelerator, xc7 units (README "Arty A7 resources", from
 # `python bench/bench_arty_resources.py`, Yosys synth_xilinx):
-#   soc:  VexRiscv + front-end + I2S + LiteDRAM/DDR3 PHY + 128 KiB ROM + 32 KiB SRAM + L2 + UART/bus/CSRs
+#   soc:  VexRiscv + front-end + I2S + LiteDRAM/DDR3 PHY + 64 KiB ROM + 32 KiB SRAM + L2 + UART/bus/CSRs
+#         (BRAM of the rest: 33 RAMB36 with the 64 KiB ROM, 2026-12-02; 47.5 with the earlier 128 KiB)
 #   core: VexRiscv + front-end + I2S only (a SoC that keeps firmware and model in DDR / a smaller ROM)
 #   none: the accelerator alone
 RESERVES = {
-    "soc": {"LUT": 2_387 + 4_209 + 82 + 3_135, "FF": 1_415 + 1_327 + 173 + 2_714, "BRAM": 5 + 4.5 + 47.5,
+    "soc": {"LUT": 2_387 + 4_209 + 82 + 3_135, "FF": 1_415 + 1_327 + 173 + 2_714, "BRAM": 5 + 4.5 + 33,
             "DSP": 4 + 19},
     "core": {"LUT": 2_387 + 4_209 + 82, "FF": 1_415 + 1_327 + 173, "BRAM": 5 + 4.5, "DSP": 4 + 19},
     "none": {},
