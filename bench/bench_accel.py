@@ -15,7 +15,6 @@ v1; --no-yosys to skip).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 import time
 from pathlib import Path
@@ -124,7 +123,7 @@ def yosys_estimate(cfg=DEFAULT, label="default"):
     fit (accel/model/synth.py, accel/model/yosys_fit.json, keyed by configuration and Verilog hash): a
     configuration whose current Verilog was already synthesized there is not synthesized again."""
     from accel.model import synth
-    h = hashlib.sha256(synth.verilog(cfg).encode()).hexdigest()[:12]
+    h = synth.verilog_hash(cfg)
     point = synth.load()["points"].get(cfg.key())
     if point and point.get("verilog") == h:
         res = point

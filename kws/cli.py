@@ -149,6 +149,21 @@ positive_float = float_range(0, lo_open=True)
 nonneg_float = float_range(0)
 
 
+def pow2_bytes(lo: int, hi: int):
+    """A power-of-two byte count in [lo, hi], written as bytes (131072, 0x20000) or KiB (128k)."""
+    def parse(text):
+        t = text.strip().lower()
+        try:
+            n = int(t[:-1]) * 1024 if t.endswith("k") else int(t, 0)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a size in bytes (e.g. 131072, 0x20000 or 128k)")
+        if n < lo or n > hi or n & (n - 1):
+            raise argparse.ArgumentTypeError(f"{text}: a power of two from {lo // 1024}k to {hi // 1024}k bytes")
+        return n
+    parse.__name__ = "size"
+    return parse
+
+
 def input_file(text):
     """An existing, readable regular file."""
     p = Path(text)

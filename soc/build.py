@@ -19,21 +19,10 @@ import sys
 import time
 
 # The repo is installed (editable) in the venv by scripts/setup.sh: no sys.path edits needed.
-from kws.cli import ArgumentParser, accel_config_file, float_range, int_range, positive_float, positive_int, run_main
+from kws.cli import (ArgumentParser, accel_config_file, float_range, int_range, positive_float, positive_int,
+                     pow2_bytes, run_main)
 
 from boards import BOARDS  # noqa: E402
-
-
-def rom_size(text: str) -> int:
-    import argparse
-    t = text.strip().lower()
-    try:
-        n = int(t[:-1]) * 1024 if t.endswith("k") else int(t, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a size in bytes (e.g. 131072, 0x20000 or 128k)")
-    if n < 16 * 1024 or n > 1024 * 1024 or n & (n - 1):
-        raise argparse.ArgumentTypeError(f"{text}: a power of two from 16k to 1024k bytes")
-    return n
 
 
 def parse_args(argv=None):
@@ -52,7 +41,7 @@ def parse_args(argv=None):
     p.add_argument("--build", action="store_true", help="FPGA: run the toolchain to make a bitstream")
     p.add_argument("--load", action="store_true", help="FPGA: program the board with openFPGALoader")
     p.add_argument("--output-dir", default=None, help="build directory (default build/<board>)")
-    p.add_argument("--integrated-rom-size", type=rom_size, default=None, metavar="BYTES",
+    p.add_argument("--integrated-rom-size", type=pow2_bytes(16 * 1024, 1024 * 1024), default=None, metavar="BYTES",
                    help="on-chip ROM for firmware + model (power of two, 16 KiB..1 MiB, e.g. 131072 or 128k; "
                         "FPGA boards 64k, sim 256k): raise it for a larger model, lower it to save block RAM")
     p.add_argument("--accel-config", type=accel_config_file, default=None,

@@ -59,19 +59,32 @@ def verilog(cfg: AccelConfig) -> str:
     return _verilog_text(cfg)
 
 
-def synth(cfg: AccelConfig) -> dict:
-    text = verilog(cfg)
+def verilog_hash(cfg: AccelConfig) -> str:
+    """The key of a Yosys record: the first 12 hex digits of the core's Verilog's sha256."""
+    return hashlib.sha256(verilog(cfg).encode()).hexdigest()[:12]
+
+
+def yosys_stat(text: str, top: str, nice: int = 10) -> dict:
+    """Yosys ``synth_xilinx -family xc7`` of Verilog ``text`` with top module ``top``: parse_stat's
+    counts and the run's ``seconds``; RuntimeError with Yosys' message when it fails."""
     with tempfile.TemporaryDirectory(prefix="kws-synth-") as d:
-        (Path(d) / "accel_core.v").write_text(text)
+        (Path(d) / f"{top}.v").write_text(text)
         t = time.time()
-        r = subprocess.run(["nice", "-n", "10", "yosys", "-q", "-p",
-                            "read_verilog accel_core.v; synth_xilinx -top accel_core -family xc7; tee -o stat.txt stat"],
+        r = subprocess.run(["nice", "-n", str(nice), "yosys", "-q", "-p",
+                            f"read_verilog {top}.v; synth_xilinx -top {top} -family xc7; tee -o stat.txt stat"],
                            cwd=d, capture_output=True, text=True)
         if r.returncode != 0:
-            raise RuntimeError(f"yosys failed on {cfg.key()}: {r.stderr[-2000:]}")
+            raise RuntimeError(f"yosys failed on {top}: {r.stderr[-2000:]}")
         res = parse_stat((Path(d) / "stat.txt").read_text())
     res["seconds"] = round(time.time() - t)
     return res
+
+
+def synth(cfg: AccelConfig) -> dict:
+    try:
+        return yosys_stat(verilog(cfg), "accel_core")
+    except RuntimeError as e:
+        raise RuntimeError(f"{cfg.key()}: {e}") from None
 
 
 # The core's units (attributes of accel.hw.core.AccelCore), in data-flow order, with what each one is.
@@ -126,24 +139,18 @@ def unit_verilog(cfg: AccelConfig) -> dict:
     return out
 
 
-def synth_units(cfg: AccelConfig, log=print) -> dict:
+def synth_units(cfg: AccelConfig, h: str, log=print) -> dict:
     """{unit: Yosys synth_xilinx stats} of every unit of ``cfg`` and ``glue`` = whole core - units
-    (whole core from the fit/check record when it is current, else synthesized)."""
+    (whole core from the fit/check record when it is for Verilog hash ``h``, else synthesized)."""
     res = {}
-    with tempfile.TemporaryDirectory(prefix="kws-units-") as d:
-        for name, text in unit_verilog(cfg).items():
-            (Path(d) / f"{name}.v").write_text(text)
-            t = time.time()
-            r = subprocess.run(["nice", "-n", "10", "yosys", "-q", "-p",
-                                f"read_verilog {name}.v; synth_xilinx -top {name} -family xc7; tee -o {name}.txt stat"],
-                               cwd=d, capture_output=True, text=True)
-            if r.returncode != 0:
-                raise RuntimeError(f"yosys failed on unit {name} of {cfg.key()}: {r.stderr[-2000:]}")
-            res[name] = parse_stat((Path(d) / f"{name}.txt").read_text())
-            res[name]["seconds"] = round(time.time() - t)
-            log(f"  {name}: {res[name]['LUT']} LUT, {res[name]['FF']} FF, {res[name]['DSP']} DSP ({res[name]['seconds']} s)")
+    for name, text in unit_verilog(cfg).items():
+        try:
+            res[name] = yosys_stat(text, name)
+        except RuntimeError as e:
+            raise RuntimeError(f"unit of {cfg.key()}: {e}") from None
+        log(f"  {name}: {res[name]['LUT']} LUT, {res[name]['FF']} FF, {res[name]['DSP']} DSP ({res[name]['seconds']} s)")
     whole = load()["points"].get(cfg.key())
-    if not whole or whole.get("verilog") != hashlib.sha256(verilog(cfg).encode()).hexdigest()[:12]:
+    if not whole or whole.get("verilog") != h:
         log(f"  whole core {cfg.key()} (not in the fit record for this RTL): synthesizing")
         whole = synth(cfg)
     res["glue"] = {q: whole[q] - sum(r[q] for r in res.values()) for q in ("LUT", "LUTRAM", "FF", "DSP")}
@@ -194,8 +201,8 @@ def main(argv=None) -> int:
             fcntl.flock(lock, fcntl.LOCK_EX)
         for cfg in cfgs:
             print(f"units of {cfg.key()}:", flush=True)
-            h = hashlib.sha256(verilog(cfg).encode()).hexdigest()[:12]
-            stats = synth_units(cfg, log=lambda m: print(m, flush=True))
+            h = verilog_hash(cfg)
+            stats = synth_units(cfg, h, log=lambda m: print(m, flush=True))
             db = load()
             db.setdefault("units", {})[cfg.key()] = {"verilog": h, "stats": stats}
             JSON.write_text(json.dumps(db, indent=1, sort_keys=True) + "\n")
@@ -208,7 +215,7 @@ def main(argv=None) -> int:
         key = cfg.key()
         if a.only and key not in a.only:
             continue
-        h = hashlib.sha256(verilog(cfg).encode()).hexdigest()[:12]
+        h = verilog_hash(cfg)
         if db["points"].get(key, {}).get("verilog") == h and not a.only:
             continue
         todo.append((role, cfg, h))

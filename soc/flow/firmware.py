@@ -32,10 +32,10 @@ def _defines(plan, appb) -> str:
             + (f" -DKWS_INJECT_FAULT={INJECT_FAULTS[plan.inject_fault]}" if plan.inject_fault else ""))
 
 
-def _rom_overflow(text: str) -> tuple[str, int] | None:
-    """The linker's 'region rom overflowed by N bytes' in one line (and N), if that is why the link failed."""
+def _overflow(text: str) -> tuple[str, int] | None:
+    """(region, bytes) of the linker's 'region rom overflowed by N bytes', if that is why the link failed."""
     m = re.search(r"region [`']?(\w+)'? overflowed by (\d+) bytes", text)
-    return (f"{m.group(1)} overflowed by {int(m.group(2))} bytes", int(m.group(2))) if m else None
+    return (m.group(1), int(m.group(2))) if m else None
 
 
 def _rom_hint(need: int) -> str:
@@ -58,11 +58,13 @@ def build_firmware(plan, appb, gw, fw_out: Path) -> Firmware:
            f"WITH_MODEL={int(appb.with_model)}", f"WITH_FE_C={int(plan.app == 'kws' and plan.cpu_only)}", "-j2"]
     r = proc.run(cmd)
     if r.returncode != 0:
-        over = _rom_overflow(r.stdout)
+        over = _overflow(r.stdout)
         if over:
-            where = f"; use a smaller model or fewer --input tensors, or {_rom_hint(gw.rom_size + over[1])}"
-            raise BuildError(f"the firmware does not fit the ROM ({over[0]}){where}"
-                             if over[0].startswith("rom") else f"the firmware does not fit ({over[0]})")
+            region, n = over
+            if region != "rom":
+                raise BuildError(f"the firmware does not fit ({region} overflowed by {n} bytes)")
+            raise BuildError(f"the firmware does not fit the ROM (rom overflowed by {n} bytes); use a smaller "
+                             f"model or fewer --input tensors, or {_rom_hint(gw.rom_size + n)}")
         print("\n".join(r.stdout.splitlines()[-40:]), file=sys.stderr)
         raise BuildError("firmware build failed (compiler output above)")
     if plan.verbose:
