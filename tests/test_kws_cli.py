@@ -54,6 +54,7 @@ def test_usage_error_is_one_line():
     (cli.nonneg_float, ["0", "2.5"], ["-0.1", "nan", "inf", "x"]),
     (cli.float_range(0, 1, lo_open=True), ["1", "0.5"], ["0", "1.01"]),
     (cli.int_range(1, 32), ["1", "32"], ["0", "33"]),
+    (cli.pow2_bytes(16384, 1 << 20), ["16k", "131072", "0x20000", "1024K"], ["8k", "100000", "2048k", "k", "lots"]),
 ])
 def test_argument_types(typ, good, bad):
     for g in good:
