@@ -216,8 +216,9 @@ def _dwpw_desc(b: _Builder, dw: Layer, pw: Layer, geo: dict):
 
 def fusable(layers: list, i: int, cfg: AccelConfig) -> bool:
     """DW layer i fuses with layer i+1 when that is a 1x1 stride-1 unpadded CONV_2D reading the DW
-    output (the IR is a chain: layer i+1 is the only consumer) and the DW fits the fused lanes."""
-    if i + 1 >= len(layers):
+    output (the IR is a chain: layer i+1 is the only consumer) and the DW fits the fused lanes -- on a
+    core that has them (``cfg.fused_dw``)."""
+    if i + 1 >= len(layers) or not cfg.fused_dw:
         return False
     dw, pw = layers[i], layers[i + 1]
     if dw.op != "DEPTHWISE_CONV_2D" or pw.op != "CONV_2D":

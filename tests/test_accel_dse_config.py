@@ -75,3 +75,21 @@ def test_rq_lanes_beyond_the_quant_stride_are_refused():
     with pytest.raises(AssertionError):
         AccelConfig(rq_lanes=8)
     assert max(rq for (_, rq, _, _) in space()) == 4
+
+
+def test_core_without_fused_lanes_is_a_config_and_a_sweep_dimension(tmp_path):
+    """dw_rq_lanes = 0 builds the core without the fused DW+PW lanes (TINY): a config file may say so,
+    the sweep offers it, and only 0 (not a negative count, not one that does not divide rq_lanes) is
+    accepted besides the powers of two."""
+    import pytest
+
+    from accel.dse.space import space
+    from accel.hw.config import TINY, config_from_dict
+    f = tmp_path / "tiny.json"
+    f.write_text(json.dumps({"accel_config": {"rows": 8, "rq_lanes": 1, "dw_rq_lanes": 0, "w_depth": 512,
+                                              "q_depth": 1024}}))
+    assert load_config(f) == TINY and not TINY.fused_dw and SMALL.fused_dw
+    for bad in ({"dw_rq_lanes": -1}, {"rq_lanes": 1, "dw_rq_lanes": 2}, {"dw_rq_lanes": 3}):
+        with pytest.raises(ValueError):
+            config_from_dict(bad)
+    assert {dq for (_, _, dq, _) in space()} == {0, 1, 2, 4}

@@ -9,11 +9,9 @@ from accel import compiler as C
 from accel import golden
 
 # (device, reserve): the Arty SoC leaves no room on a 35T (README "Arty A7 resources"), so the 35T is
-# sized for the accelerator alone
-TARGETS = [pytest.param("xc7a35t", "none", marks=pytest.mark.xfail(
-               strict=True, reason="no configuration of this RTL fits an XC7A35T under the DSE's ceilings, not even "
-                                   "the accelerator alone (the smallest core: ~17.5k LUT > 16.6k, 72 DSP)")),
-           ("xc7a100t", "soc")]
+# sized for the accelerator alone; since the fused DW lanes are optional (dw_rq_lanes = 0) cores of
+# ~10-13 k LUT fit it
+TARGETS = [("xc7a35t", "none"), ("xc7a100t", "soc")]
 
 
 @pytest.mark.slow

@@ -196,3 +196,22 @@ def test_layer_limit_and_base(core):
     assert st["done"] and st["layers"] == 1 and st["error"] == 0
     st = core.start(D.DESC_WORDS, 0)        # the END descriptor alone
     assert st["done"] and st["layers"] == 0
+
+
+def test_dwpw_rejected_on_core_without_fused_lanes():
+    """TINY is built without the fused DW lanes: a DWPW descriptor is an op it does not have (ERR_OP),
+    and the core stops and stays usable; the compiler never emits one for it."""
+    from accel.hw.config import TINY
+    with RtlCore(TINY) as core:
+        m = random_layer_model(7, "pw", config=TINY)
+        d = dict(C.compile_model(m, TINY).descs[0], op=D.OP_DWPW)
+        _, st = _bad_run(core, d)
+        assert st["cycles"] < 1000 and st["error"] == D.ERR_OP and not st["done"], st
+        m2 = random_dwpw_model(3, config=TINY)
+        prog = C.compile_model(m2, TINY)
+        assert [x["op"] for x in prog.descs] == [D.OP_DW, D.OP_CONV]
+        core.load(prog)
+        x = random_input(m2, 3)
+        y, st, _ = run_program(core, prog, x)
+        assert st["done"] and not st["error"]
+        assert np.array_equal(y.reshape(-1), golden.run(m2, x).reshape(-1))

@@ -61,6 +61,37 @@ def test_mlperf_on_small_config_every_layer(seed):
         assert st["cycles"] <= V1_MLPERF_CYCLES, st      # the small core is never slower than v1's default
 
 
+def test_mlperf_on_tiny_config_every_layer(seed):
+    """TINY (8x8 array, one requant lane, no fused DW lanes): the compiler emits no DWPW descriptor, the
+    RTL runs the MLPerf model bit-exactly, every tensor compared, and the analytical model's cycles and
+    access counts equal the RTL counters per layer and per inference."""
+    from accel.hw.config import TINY
+    from accel.hw.counters import ACCESS_COUNTERS
+    from accel.model import program_cycles
+    from accel.model.access import program_access
+    from accel import descriptor as D
+    m = _load("mlperf")
+    prog = C.compile_model(m, TINY)
+    assert D.OP_DWPW not in [d["op"] for d in prog.descs]
+    x = np.random.default_rng(seed).integers(-128, 128, m.input.shape).astype(np.int8)
+    ref = golden.run(m, x, return_all=True)
+    per, total = program_cycles(prog.descs, TINY)
+    rows, acc = program_access(prog.descs, TINY, per)
+    with RtlCore(TINY) as core:
+        core.load(prog)
+        _, st, inter = run_program(core, prog, x, step=True)
+        for i, t in enumerate(inter):
+            li = prog.desc_layer[i]
+            assert np.array_equal(ref[li].reshape(t.shape), t), f"layer {li} ({m.layers[li].op})"
+        for i, (mx, a, s) in enumerate(zip(per, rows, st["per_layer"])):
+            assert mx.cycles == s["cycles"], f"desc {i} ({mx.path}): model {mx.cycles} != RTL {s['cycles']}"
+            for n in ACCESS_COUNTERS:
+                assert a[n] == s[n], f"desc {i} ({mx.path}): model {n} {a[n]} != RTL {s[n]}"
+        y, st, _ = run_program(core, prog, x)
+        assert st["cycles"] == total, (st["cycles"], total)
+        print(f"mlperf on TINY: {st['cycles']} cycles start to done, model {total} ({TINY.key()})")
+
+
 def test_mlperf_unfused_still_matches_golden(seed):
     """fuse=False: the DW layers run on their own descriptors (sliding-window path), every tensor compared."""
     m = _load("mlperf")

@@ -15,7 +15,9 @@ from dataclasses import asdict, dataclass, field
 from accel.hw.config import AccelConfig
 
 ROWS = (8, 16)
-LANES = tuple((q, d) for q in (1, 2, 4) for d in (1, 2, 4) if d <= q)   # AccelConfig: rq_lanes <= 4
+# (rq_lanes, dw_rq_lanes): dw_rq_lanes 0 = a core without the fused DW+PW lanes (the compiler then runs
+# DW and PW as separate descriptors: more cycles, ~6-7 k fewer LUT)
+LANES = tuple((q, d) for q in (1, 2, 4) for d in (0, 1, 2, 4) if d <= q)   # AccelConfig: rq_lanes <= 4
 ACT_DEPTHS = (256, 512, 1024, 2048, 4096)
 W_DEPTHS = (64, 128, 256, 512, 1024, 2048)
 Q_DEPTHS = (128, 256, 512, 1024)

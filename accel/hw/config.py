@@ -15,7 +15,8 @@ class AccelConfig:
     rows: int = 16           # MAC array rows = output channels per pass: 8 or 16 (16: rows r, r+8 share a DSP)
     cols: int = 8            # MAC array columns = reduction taps per cycle = channels per activation word; fixed 8
     rq_lanes: int = 2        # requant lanes (channels requantized per cycle): 1, 2 or 4
-    dw_rq_lanes: int = 2     # requant lanes of the fused depthwise lanes (8 channels in 8/dw_rq_lanes cycles)
+    dw_rq_lanes: int = 2     # requant lanes of the fused depthwise lanes (8 channels in 8/dw_rq_lanes cycles);
+                             # 0 = no fused DW+PW lanes (DW layers run on the MAC array, PW on their own descriptor)
     act_depth: int = 1024    # words of 8 bytes in EACH of the two ping-pong activation memories
     w_depth: int = 256       # weight words of rows*cols bytes
     q_depth: int = 512       # quant words (rq_lanes channels of bias, multiplier, shift)
@@ -30,10 +31,18 @@ class AccelConfig:
         # of the host's address map (accel/hw/core.py): 16 words -> at most 4 lanes
         assert 3 * self.rq_lanes <= QUANT_STRIDE, f"rq_lanes {self.rq_lanes}: 1, 2 or 4 (3 quant words per " \
             f"lane in the {QUANT_STRIDE}-word quant stride)"
-        assert self.rq_lanes % self.dw_rq_lanes == 0 and self.dw_rq_lanes & (self.dw_rq_lanes - 1) == 0
+        assert self.dw_rq_lanes == 0 or (self.rq_lanes % self.dw_rq_lanes == 0
+                                         and self.dw_rq_lanes & (self.dw_rq_lanes - 1) == 0), \
+            f"dw_rq_lanes {self.dw_rq_lanes}: 0 (no fused lanes) or a power of two dividing rq_lanes"
         for name in ("act_depth", "w_depth", "q_depth", "tap_depth", "desc_depth", "ring_depth"):
             v = getattr(self, name)
             assert v & (v - 1) == 0, f"{name} must be a power of two"
+
+    @property
+    def fused_dw(self) -> bool:
+        """The fused DW+PW lanes (accel/hw/dwlanes.py) are built; without them the compiler never emits
+        DWPW descriptors and the sequencer rejects one (``ERR_OP``)."""
+        return self.dw_rq_lanes > 0
 
     @property
     def rq_cycles(self) -> int:
@@ -74,6 +83,10 @@ DEFAULT = AccelConfig()
 LARGE = AccelConfig(act_depth=4096, w_depth=1024, q_depth=512, tap_depth=1024, desc_depth=1024)
 # A small core for small FPGAs: the 8x8 array (64 MACs/cycle), 2 + 1 requant lanes, same memories as v1.
 SMALL = AccelConfig(rows=8, rq_lanes=2, dw_rq_lanes=1, w_depth=512, q_depth=512)
+# The smallest core (small FPGAs): the 8x8 array, one requant lane, no fused DW+PW lanes -- DW layers run
+# on the array's sliding-window path, PW on their own descriptors (Yosys: 10.2 k LUT / 68 DSP against
+# SMALL's 17.6 k / 76; MLPerf DS-CNN 73.6 k cycles against 46.7 k; docs/dse.md).
+TINY = AccelConfig(rows=8, rq_lanes=1, dw_rq_lanes=0, w_depth=512, q_depth=1024)
 CONFIGS = (DEFAULT, LARGE)
 
 
@@ -88,8 +101,9 @@ def config_from_dict(d: dict) -> AccelConfig:
     bad = sorted(set(d) - names)
     if bad:
         raise ValueError(f"unknown AccelConfig field(s) {', '.join(bad)} (fields: {', '.join(sorted(names))})")
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in d.values()):
-        raise ValueError("AccelConfig fields are positive integers")
+    if not all(isinstance(v, int) and not isinstance(v, bool) and (v > 0 or (k == "dw_rq_lanes" and v == 0))
+               for k, v in d.items()):
+        raise ValueError("AccelConfig fields are positive integers (dw_rq_lanes: 0 leaves the fused DW+PW lanes out)")
     try:
         return AccelConfig(**d)
     except AssertionError as e:

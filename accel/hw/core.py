@@ -20,7 +20,7 @@ from accel.hw.compute import ComputeUnit
 from accel.hw.config import DEFAULT, AccelConfig
 from accel.hw.counters import ACCESS_COUNTERS, add_access_counters
 from accel.hw.bytegen import ByteGen2
-from accel.hw.dwlanes import FusedDw
+from accel.hw.dwlanes import FusedDw, NoFusedDw
 from accel.hw.dwwindow import DwWindow
 from accel.hw.mac_array import MacArray
 from accel.hw.post import POOL_CYCLES, Post
@@ -95,10 +95,13 @@ class AccelCore(Module):
         d = seq.fields
         gen = WindowGen(d, aw=aw, tdw=tdw, wa=wa, qa=qa, rqc=qpg)
         self.submodules.gen = gen
-        fdw = FusedDw(d, aw=aw, tdw=tdw, wa=wa, qa=qa, q_lanes=Q, dw_rq_lanes=cfg.dw_rq_lanes, rows=R)
+        if cfg.fused_dw:
+            fdw = FusedDw(d, aw=aw, tdw=tdw, wa=wa, qa=qa, q_lanes=Q, dw_rq_lanes=cfg.dw_rq_lanes, rows=R)
+        else:               # left out (dw_rq_lanes = 0): constant-0 outputs, the sequencer rejects DWPW
+            fdw = NoFusedDw(aw=aw, tdw=tdw, wa=wa, qa=qa, q_lanes=Q, rows=R)
         self.submodules.fdw = fdw
         fused = Signal()
-        self.comb += fused.eq(d["op"] == D.OP_DWPW)
+        self.comb += fused.eq((d["op"] == D.OP_DWPW) if cfg.fused_dw else 0)
         bg2 = ByteGen2(d, aw=aw, tdw=tdw, wa=wa, qa=qa, ring_aw=ra)
         self.submodules.bg2 = bg2
         dual = Signal()       # byte-mode conv on a 1-channel input: two kernel positions per cycle

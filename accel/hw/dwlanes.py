@@ -23,7 +23,7 @@ of a tap-buffer half = channel group g of one pixel, exactly what a pointwise CO
 Padded kernel positions (SAME) contribute 0 (TFLM pads with the input zero point). Kernels are limited
 to 3x3 (the sequencer checks): tap offsets are ky*line + kx*ig with ky, kx <= 2 (adders and muxes only).
 """
-from migen import Array, Cat, If, Memory, Module, Mux, Signal
+from migen import Array, C, Cat, If, Memory, Module, Mux, Signal
 
 from accel.hw.requant import RequantLane
 
@@ -335,3 +335,27 @@ class FusedDw(Module):
                self.m_q[o_half].eq(d["q_base"]), self.m_n[o_half].eq(0)),
             If(self.start, self.done.eq(0)).Elif(wr & o_fin, self.done.eq(1)),
         ]
+
+
+class NoFusedDw(Module):
+    """The core's fused-lane port when the lanes are left out (``AccelConfig.dw_rq_lanes == 0``): the
+    inputs FusedDw takes, every output a constant 0, so the core's multiplexers fold away in synthesis
+    (the small-FPGA design point: the lanes are the largest unit of the core, docs/dse.md). The
+    compiler then runs each DW layer on the MAC array (sliding-window path) and its PW on its own
+    descriptor, and the sequencer rejects a DWPW descriptor (``ERR_OP``)."""
+
+    def __init__(self, aw=10, tdw=8, wa=9, qa=7, q_lanes=4, rows=8):
+        # inputs (driven by the core, unused here)
+        self.start, self.port_idle = Signal(), Signal()
+        self.full = Signal(2)
+        self.rd_dat, self.rd_dat2 = Signal(64), Signal(64)
+        self.wd_dat = Signal(8 * rows * 8)
+        self.qd_dat = Signal(96 * q_lanes)
+        # outputs
+        self.rd_adr = self.rd_adr2 = C(0, aw)
+        self.wreq = self.pf_rd = self.tw_we = self.done = self.active = self.stall = self.issue = C(0, 1)
+        self.pf_adr = self.wd_adr = C(0, wa)
+        self.qd_adr = C(0, qa)
+        self.tw_adr, self.tw_dat = C(0, tdw + 1), C(0, 72)
+        self.set_full = C(0, 2)
+        self.m_obase, self.m_w, self.m_q, self.m_n = ([C(0, n)] * 2 for n in (aw, wa, qa, 16))

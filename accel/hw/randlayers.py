@@ -126,18 +126,22 @@ def random_input(model: Model, seed: int) -> np.ndarray:
 
 def random_dwpw_model(seed: int, max_hw: int = 12, config=None) -> Model:
     """A random depthwise (kernel <= 3x3, stride 1/2, SAME/VALID) + pointwise pair the compiler fuses
-    into one DWPW descriptor (fits ``config``; redraws until it does)."""
+    into one DWPW descriptor (fits ``config``; redraws until it does; on a core without the fused lanes
+    the compiler runs the same pair as two descriptors)."""
     from accel.compiler import compile_model, fusable
     from accel.hw.config import DEFAULT
     from accel.ir import ModelError
+    from dataclasses import replace
     cfg = config or DEFAULT
+    # a core without the fused lanes (dw_rq_lanes = 0) gets the same pairs, run as DW + PW descriptors
+    fcfg = cfg if cfg.fused_dw else replace(cfg, dw_rq_lanes=1)
     for attempt in range(100):
         m = _random_dwpw_model(seed * 100 + attempt if attempt else seed, max_hw)
         try:
             compile_model(m, cfg)
         except ModelError:
             continue
-        if fusable(m.layers, 0, cfg):
+        if fusable(m.layers, 0, fcfg):
             return m
     raise RuntimeError(f"no fitting DW+PW pair for seed {seed}")
 

@@ -1,7 +1,7 @@
 """Sequencer: walks the descriptor list, decodes and checks each descriptor, starts the units and
 waits for the layer to drain. The decoder is generated from :data:`accel.descriptor.FIELDS`.
 
-A bad descriptor (unknown op, zero size, base + size outside a memory, list running off the
+A bad descriptor (unknown op or one this core was built without, zero size, base + size outside a memory, list running off the
 descriptor memory) sets ``error`` and stops the core; every loop in the units is bounded by nonzero
 descriptor fields, so the core cannot hang.
 """
@@ -51,8 +51,10 @@ class Sequencer(Module):
         self.comb += self.dr_adr.eq(ptr + idx)
         self.sync += [fetch_v.eq(0)]
 
-        err_op = f["op"] > D.OP_LAST
         fused = f["op"] == D.OP_DWPW
+        # a DWPW descriptor on a core built without the fused lanes (AccelConfig.dw_rq_lanes = 0) is an op
+        # this core does not have
+        err_op = (f["op"] > D.OP_LAST) if cfg.fused_dw else ((f["op"] > D.OP_LAST) | fused)
         uses_w = (f["op"] == D.OP_CONV) | (f["op"] == D.OP_DW) | fused
         qpg_log2 = cfg.q_per_group.bit_length() - 1
         dww_log2 = 1 if cfg.rows == 8 else 0          # DWPW weight words per group: 2 (8 rows) or 1 (16 rows)

@@ -113,16 +113,51 @@ def layer_cycles(d, cfg: AccelConfig) -> LayerCycles:
         minc, drain = cfg.q_per_group, cfg.q_per_group
     Cu, O = max(nk, minc), nk
     if p == "dw_win":
-        # sliding-window generator (accel/hw/dwwindow.py), per group and output row: kw + (ow-1)*sw input
-        # columns, ceil(kh/2) cycles each (two rows per cycle; 1 in the padding), against outputs spaced
-        # max(2, q_per_group) by the requant. A first-order estimate (not derived exactly yet).
-        ncols = d["kw"] + (d["ow"] - 1) * d["sw"]
-        col = sum(1 if not (0 <= j - d["pl"] < d["iw"]) else -(-d["kh"] // 2) for j in range(ncols))
-        row = max(col + 1, d["ow"] * max(2, cfg.q_per_group) - 1)
-        cyc = T_FIXED + 6 + g * d["oh"] * row
-        return LayerCycles(p, u, cyc, 2 * u, 0, col, row, False)
+        cyc, col, S = dw_window_cycles(d, cfg)
+        return LayerCycles(p, u, cyc, 2 * u, 0, col, S, True)
     cyc = pipeline_cycles(u, P, P, Cu, O, K_HANDOVER, T_FIXED + P + O + drain)
     return LayerCycles(p, u, cyc, u * nk, 0, P, Cu, True)
+
+
+def dw_window_cycles(d, cfg: AccelConfig) -> tuple[int, int, int]:
+    """The sliding-window DW path (accel/hw/dwwindow.py): (cycles, generator cycles per output row,
+    snapshot-take spacing). Exact (docs/dse.md). Per 8-channel group and output row the generator walks
+    ``kw + (ow-1)*sw`` input columns, ``ceil(kh/2)`` cycles each (two rows per cycle), 1 for a column
+    in the padding; the column that completes output ``k`` is its output fire ``o_k``. The DW compute
+    takes the snapshot (2 array cycles) no sooner than 2 cycles after the output fire and
+    ``S = max(2, q_per_group)`` after the previous take (requant spacing); an output fire waits for
+    the previous take and is never in the cycle after another output fire::
+
+        o_k = max(o_{k-1} + max(n_k, 2), take_{k-1})      take_k = max(o_k + 2, take_{k-1} + S)
+
+    with ``n_k`` the generator cycles from output fire k-1 to k (the first: columns 0..kw-1 minus one).
+    Every output row has the same ``n_k``, so the recursion's per-row increment becomes constant once the
+    row-end state ``take - o`` repeats (after one or two rows): the remaining rows are extrapolated."""
+    kh, kw, sw, pl, iw, ow = d["kh"], d["kw"], d["sw"], d["pl"], d["iw"], d["ow"]
+    ncols = kw + (ow - 1) * sw
+    cost = [-(-kh // 2) if 0 <= j - pl < iw else 1 for j in range(ncols)]
+    outs = [kw - 1 + k * sw for k in range(ow)]
+    n = [sum(cost[(outs[k - 1] + 1 if k else 0):outs[k] + 1]) for k in range(ow)]
+    S = max(2, cfg.q_per_group)
+    rows = d["ig"] * d["oh"]
+
+    def row(o, tk, ks):
+        for k in ks:
+            o = max(o + max(n[k], 2), tk)
+            tk = max(o + 2, tk + S)
+        return o, tk
+
+    o = n[0] - 1                                     # the layer's first output fire (first fire: cycle 0)
+    o, tk = row(o, o + 2, range(1, ow))
+    gap = None                                       # row-end take - output fire of the previous row
+    for r in range(1, rows):
+        tk0 = tk
+        o, tk = row(o, tk, range(ow))
+        if tk - o == gap:                            # same state as a row ago: every later row repeats
+            tk += (tk - tk0) * (rows - 1 - r)        # this row's increment (the recursion is shift-invariant)
+            break
+        gap = tk - o
+    return tk + T_FIXED + cfg.q_per_group, sum(cost), S
 
 
 def program_cycles(descs, cfg: AccelConfig) -> tuple[list[LayerCycles], int]:

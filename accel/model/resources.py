@@ -9,7 +9,7 @@ from an AccelConfig.
 * DSP48E1 is derived: the array (64: two int8 products per DSP on 16 rows, one on 8 rows) + 4 per
   requant lane (the 32x32 SaturatingRoundingDoublingHighMul), ``rq_lanes + dw_rq_lanes`` lanes.
 * LUT and FF are linear in the configuration's unit counts (array rows, requant lanes of the post
-  unit and of the DW lanes), with coefficients fitted by least squares to the Yosys runs of the FIT points
+  unit and of the DW lanes, and whether the fused DW lanes are built at all), with coefficients fitted by least squares to the Yosys runs of the FIT points
   in accel/model/yosys_fit.json (``python -m accel.model.synth`` regenerates them); LUTRAM (the DW
   lanes' 16-word prefetch FIFO, 16 rows only) is taken from the same runs.
 
@@ -53,7 +53,7 @@ def memories(cfg: AccelConfig) -> dict:
     return {
         "desc": (32, cfg.desc_depth, False, 0),
         "weight": (8 * cfg.rows * cfg.cols, cfg.w_depth, False, 32),
-        "quant": (96 * cfg.rq_lanes, cfg.q_depth, True, 32),       # the write port also reads (DW lanes)
+        "quant": (96 * cfg.rq_lanes, cfg.q_depth, cfg.fused_dw, 32),  # the write port also reads (DW lanes)
         "act0": (64, cfg.act_depth, True, 32),                      # the write port also reads (2nd port)
         "act1": (64, cfg.act_depth, True, 32),
         "tap": (72, 2 * cfg.tap_depth, False, 0),
@@ -71,12 +71,14 @@ def dsp(cfg: AccelConfig) -> dict:
 def features(cfg: AccelConfig) -> np.ndarray:
     """The unit counts LUT and FF are linear in. Memory depths only widen address counters (a few LUT/FF
     per bit, < 1% of the core over the whole sweep): left out, so that a handful of runs fit the model."""
-    return np.array([1.0, cfg.rows, cfg.rq_lanes + cfg.dw_rq_lanes])
+    return np.array([1.0, cfg.rows, cfg.rq_lanes + cfg.dw_rq_lanes, float(cfg.fused_dw)])
 
 
 # A requant lane of the post unit and one of the DW lanes are the same RequantLane (accel/hw/requant.py):
-# one coefficient for both, so that three synthesized points already determine the model.
-FEATURE_NAMES = ("base", "per array row", "per requant lane")
+# one coefficient for both; the fused DW lanes' datapath without its requant lanes (window registers,
+# LUT multipliers, accumulators, prefetch) is one more term, 0 on a core built without them
+# (dw_rq_lanes = 0), so that four synthesized points determine the model.
+FEATURE_NAMES = ("base", "per array row", "per requant lane", "fused DW lanes")
 
 
 def config_from_key(key: str) -> AccelConfig:

@@ -37,6 +37,12 @@ POINTS = (
     ("fit", AccelConfig(rows=16, rq_lanes=4, dw_rq_lanes=2)),
     ("check", AccelConfig(rows=8, rq_lanes=2, dw_rq_lanes=2, act_depth=2048)),
     ("check", AccelConfig(rows=16, rq_lanes=4, dw_rq_lanes=4, w_depth=512, q_depth=256)),
+    # without the fused DW lanes (dw_rq_lanes = 0: the small-FPGA design point)
+    ("fit", AccelConfig(rows=8, rq_lanes=1, dw_rq_lanes=0, w_depth=512, q_depth=1024)),
+    ("check", AccelConfig(rows=8, rq_lanes=2, dw_rq_lanes=0, w_depth=512)),
+    ("check", AccelConfig(rows=16, rq_lanes=2, dw_rq_lanes=0)),
+    # the DSE's XC7A35T pick for the MLPerf DS-CNN (accelerator alone, tests/test_accel_dse_targets.py)
+    ("check", AccelConfig(rows=8, rq_lanes=4, dw_rq_lanes=0, w_depth=512, q_depth=256, tap_depth=128)),
 )
 FIT_POINTS = tuple(c for r, c in POINTS if r == "fit")
 CHECK_POINTS = tuple(c for r, c in POINTS if r == "check")
