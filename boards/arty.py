@@ -7,14 +7,16 @@ from litex.build.generic_platform import IOStandard, Pins, Subsignal
 from litex_boards.platforms import digilent_arty
 from litex_boards.targets.digilent_arty import _CRG
 
-from accel.hw.config import DEFAULT, SMALL
+from accel.hw.config import DEFAULT, TINY
 from boards.fpga_board import FPGABoard
 
 VARIANTS = ("a7-35", "a7-100")
 DEFAULT_VARIANT = "a7-100"     # the default accelerator does not fit the -35T (reports/arty/resources-*.md)
 # The accelerator configuration per part (accel/hw/config.py): DEFAULT's 16x8 array needs 80 DSP48,
-# more than the -35T's 90 leave after the front-end and CPU; SMALL's 8x8 array fits it.
-ACCEL_CONFIGS = {"a7-35": SMALL, "a7-100": DEFAULT}
+# more than the -35T's 90 leave after the front-end and CPU; the -35T gets the smallest core, TINY (8x8,
+# one requant lane, no fused DW lanes: 10.2 k LUT / 68 DSP; the whole SoC still does not fit the part,
+# docs/boards/arty.md).
+ACCEL_CONFIGS = {"a7-35": TINY, "a7-100": DEFAULT}
 
 def i2s_mic_io(pmod="pmoda"):
     """INMP441 on a Pmod header (top row): pin 1 SCK, pin 2 WS, pin 3 SD; L/R to GND (left channel)."""

@@ -1,5 +1,6 @@
 """The KWS demo on the simulated SoC built with an FPGA board's configuration (--board sim --variant
-ulx3s: the SMALL accelerator, the ULX3S's ROM and SRAM sizes): the same detections as the default
+ulx3s: the SMALL accelerator, the ULX3S's ROM and SRAM sizes; --variant a7-35: the Arty A7-35T's TINY
+accelerator without fused DW lanes): the same detections as the default
 simulated SoC on the bundled clips, and every inference equal to the golden pipeline. Each variant is
 its own Verilator build (minutes), so these are --runslow checks."""
 import re
@@ -24,7 +25,7 @@ def run_kws(*args):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant", ["ulx3s"])
+@pytest.mark.parametrize("variant", ["ulx3s", "a7-35"])
 def test_board_config_in_sim_detects_like_the_default(variant):
     """The demo (the six default clips): the same detections, confidence and time, per clip as the
     default simulated SoC; no clip heard as another word, silence and the unknown word quiet. (That
@@ -51,7 +52,7 @@ def test_board_config_in_sim_detects_like_the_default(variant):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant", ["ulx3s"])
+@pytest.mark.parametrize("variant", ["ulx3s", "a7-35"])
 def test_board_config_in_sim_equals_golden(variant):
     """Every inference of the bundled model on one keyword clip, int8 output for int8 output."""
     import numpy as np

@@ -21,20 +21,19 @@ def build(*args, timeout=900):
 
 
 def test_board_variants_and_accel_configs():
-    from accel.hw.config import DEFAULT, SMALL
+    from accel.hw.config import DEFAULT, SMALL, TINY
     from boards import get_board
     b = get_board("ulx3s")
     assert b.variant == "85f" and b.platform.device == "LFE5U-85F-6BG381C" and b.accel_config == SMALL
     assert get_board("ulx3s", variant="45f").platform.device.startswith("LFE5U-45F")
-    assert get_board("arty").accel_config == DEFAULT and get_board("arty", variant="a7-35").accel_config == SMALL
+    assert get_board("arty").accel_config == DEFAULT and get_board("arty", variant="a7-35").accel_config == TINY
     assert get_board("sim").accel_config == DEFAULT
     sim = get_board("sim", variant="ulx3s")
     assert (sim.accel_config, sim.rom_size, sim.sram_size) == (SMALL, b.rom_size, b.sram_size)
-    # the -35T's configuration in the simulator is the ULX3S's (same accelerator, ROM and SRAM), so the
-    # --runslow ULX3S demo in tests/test_boards_sim_variants.py covers it too
+    # the -35T's configuration in the simulator: its accelerator (TINY), ROM and SRAM (the --runslow demo
+    # in tests/test_boards_sim_variants.py runs it)
     a35, a35_sim = get_board("arty", variant="a7-35"), get_board("sim", variant="a7-35")
     assert (a35_sim.accel_config, a35_sim.rom_size, a35_sim.sram_size) == (a35.accel_config, a35.rom_size, a35.sram_size)
-    assert (a35_sim.accel_config, a35_sim.rom_size, a35_sim.sram_size) == (sim.accel_config, sim.rom_size, sim.sram_size)
     for kw in ({"variant": "99f"}, {"toolchain": "vivado"}):
         with pytest.raises(ValueError):
             get_board("ulx3s", **kw)

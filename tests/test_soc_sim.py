@@ -210,13 +210,16 @@ def test_a_project_that_does_not_fit_its_part_says_so(capsys):
     whole-SoC estimate (within a few % of Yosys, docs/dse.md) is printed with what is over the ceilings."""
     from types import SimpleNamespace
 
-    from accel.hw.config import DEFAULT, SMALL
+    from accel.hw.config import DEFAULT, SMALL, TINY
     from soc.flow.fpga import _fit_note, xc7_fit
     dev, est, pct, over = xc7_fit("xc7a35ticsg324-1L", SMALL)
     assert dev.name == "xc7a35t" and {o.split()[0] for o in over} == {"LUT", "BRAM", "DSP"}
     assert 120 < pct["LUT"] < 140 and est["DSP"] == 99          # Yosys 0.23 measured 127% LUT, 99 DSP
+    # the -35T's own configuration (TINY, no fused DW lanes) is closer and still over all three
+    dev, est, pct, over = xc7_fit("xc7a35ticsg324-1L", TINY)
+    assert {o.split()[0] for o in over} == {"LUT", "BRAM", "DSP"} and 85 < pct["LUT"] < 105 and est["DSP"] == 91
     assert xc7_fit("xc7a100tcsg324-1", DEFAULT)[3] == [] and xc7_fit("LFE5U-85F", DEFAULT) is None
-    _fit_note(SimpleNamespace(accel_config=SMALL), SimpleNamespace(platform=SimpleNamespace(device="xc7a35ticsg324-1L")))
+    _fit_note(SimpleNamespace(accel_config=TINY), SimpleNamespace(platform=SimpleNamespace(device="xc7a35ticsg324-1L")))
     line = capsys.readouterr().out.strip()
     assert line.startswith("[build] warning: this SoC does not fit the XC7A35T") and "accel.dse" in line, line
     assert "\n" not in line
