@@ -81,8 +81,6 @@ def test_core_without_fused_lanes_is_a_config_and_a_sweep_dimension(tmp_path):
     """dw_rq_lanes = 0 builds the core without the fused DW+PW lanes (TINY): a config file may say so,
     the sweep offers it, and only 0 (not a negative count, not one that does not divide rq_lanes) is
     accepted besides the powers of two."""
-    import pytest
-
     from accel.dse.space import space
     from accel.hw.config import TINY, config_from_dict
     f = tmp_path / "tiny.json"

@@ -43,6 +43,16 @@ def test_model_rtl_vs_golden_every_layer(name, seed):
                 assert st["cycles"] <= MLPERF_CYCLE_LIMIT, st
 
 
+def _run_every_layer(core, prog, m, x, ref):
+    """Run ``prog`` layer by layer on ``core``; every intermediate tensor must equal the golden ``ref``.
+    Returns the per-layer run's status (``per_layer`` counters)."""
+    _, st, inter = run_program(core, prog, x, step=True)
+    for i, t in enumerate(inter):
+        li = prog.desc_layer[i]
+        assert np.array_equal(ref[li].reshape(t.shape), t), f"layer {li} ({m.layers[li].op})"
+    return st
+
+
 def test_mlperf_on_small_config_every_layer(seed):
     """The SMALL configuration (8x8 array, 2+1 requant lanes) runs the MLPerf model bit-exactly too."""
     from accel.hw.config import SMALL
@@ -52,10 +62,7 @@ def test_mlperf_on_small_config_every_layer(seed):
     ref = golden.run(m, x, return_all=True)
     with RtlCore(SMALL) as core:
         core.load(prog)
-        _, st, inter = run_program(core, prog, x, step=True)
-        for i, t in enumerate(inter):
-            li = prog.desc_layer[i]
-            assert np.array_equal(ref[li].reshape(t.shape), t), f"layer {li} ({m.layers[li].op})"
+        _run_every_layer(core, prog, m, x, ref)
         y, st, _ = run_program(core, prog, x)
         print(f"mlperf on SMALL: {st['cycles']} cycles start to done ({SMALL.key()})")
         assert st["cycles"] <= V1_MLPERF_CYCLES, st      # the small core is never slower than v1's default
@@ -79,10 +86,7 @@ def test_mlperf_on_tiny_config_every_layer(seed):
     rows, acc = program_access(prog.descs, TINY, per)
     with RtlCore(TINY) as core:
         core.load(prog)
-        _, st, inter = run_program(core, prog, x, step=True)
-        for i, t in enumerate(inter):
-            li = prog.desc_layer[i]
-            assert np.array_equal(ref[li].reshape(t.shape), t), f"layer {li} ({m.layers[li].op})"
+        st = _run_every_layer(core, prog, m, x, ref)
         for i, (mx, a, s) in enumerate(zip(per, rows, st["per_layer"])):
             assert mx.cycles == s["cycles"], f"desc {i} ({mx.path}): model {mx.cycles} != RTL {s['cycles']}"
             for n in ACCESS_COUNTERS:
@@ -101,10 +105,7 @@ def test_mlperf_unfused_still_matches_golden(seed):
     ref = golden.run(m, x, return_all=True)
     with RtlCore(cfg) as core:
         core.load(prog)
-        _, st, inter = run_program(core, prog, x, step=True)
-        for i, t in enumerate(inter):
-            li = prog.desc_layer[i]
-            assert np.array_equal(ref[li].reshape(t.shape), t), f"layer {li} ({m.layers[li].op})"
+        st = _run_every_layer(core, prog, m, x, ref)
         print(f"mlperf unfused: {st['cycles']} cycles (sum of single-layer runs)")
 
 

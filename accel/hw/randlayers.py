@@ -128,10 +128,11 @@ def random_dwpw_model(seed: int, max_hw: int = 12, config=None) -> Model:
     """A random depthwise (kernel <= 3x3, stride 1/2, SAME/VALID) + pointwise pair the compiler fuses
     into one DWPW descriptor (fits ``config``; redraws until it does; on a core without the fused lanes
     the compiler runs the same pair as two descriptors)."""
+    from dataclasses import replace
+
     from accel.compiler import compile_model, fusable
     from accel.hw.config import DEFAULT
     from accel.ir import ModelError
-    from dataclasses import replace
     cfg = config or DEFAULT
     # a core without the fused lanes (dw_rq_lanes = 0) gets the same pairs, run as DW + PW descriptors
     fcfg = cfg if cfg.fused_dw else replace(cfg, dw_rq_lanes=1)

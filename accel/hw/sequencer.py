@@ -52,9 +52,9 @@ class Sequencer(Module):
         self.sync += [fetch_v.eq(0)]
 
         fused = f["op"] == D.OP_DWPW
-        # a DWPW descriptor on a core built without the fused lanes (AccelConfig.dw_rq_lanes = 0) is an op
-        # this core does not have
-        err_op = (f["op"] > D.OP_LAST) if cfg.fused_dw else ((f["op"] > D.OP_LAST) | fused)
+        err_op = f["op"] > D.OP_LAST
+        if not cfg.fused_dw:        # built without the fused lanes (dw_rq_lanes = 0): DWPW is not an op here
+            err_op = err_op | fused
         uses_w = (f["op"] == D.OP_CONV) | (f["op"] == D.OP_DW) | fused
         qpg_log2 = cfg.q_per_group.bit_length() - 1
         dww_log2 = 1 if cfg.rows == 8 else 0          # DWPW weight words per group: 2 (8 rows) or 1 (16 rows)

@@ -9,9 +9,10 @@ from an AccelConfig.
 * DSP48E1 is derived: the array (64: two int8 products per DSP on 16 rows, one on 8 rows) + 4 per
   requant lane (the 32x32 SaturatingRoundingDoublingHighMul), ``rq_lanes + dw_rq_lanes`` lanes.
 * LUT and FF are linear in the configuration's unit counts (array rows, requant lanes of the post
-  unit and of the DW lanes, and whether the fused DW lanes are built at all), with coefficients fitted by least squares to the Yosys runs of the FIT points
-  in accel/model/yosys_fit.json (``python -m accel.model.synth`` regenerates them); LUTRAM (the DW
-  lanes' 16-word prefetch FIFO, 16 rows only) is taken from the same runs.
+  unit and of the DW lanes, and whether the fused DW lanes are built at all), with coefficients
+  fitted by least squares to the Yosys runs of the FIT points in accel/model/yosys_fit.json
+  (``python -m accel.model.synth`` regenerates them); LUTRAM (the DW lanes' 16-word prefetch FIFO,
+  16 rows only) is taken from the same runs.
 
 docs/dse.md has the fit, the check on configurations not used to fit, and the equations.
 """
