@@ -74,10 +74,34 @@ def test_score_on_a_hand_built_case():
     assert r["frr"] == 0.5 and r["fa_per_hour"] == 8.0
     assert [d[2] for d in r["fa_detections"]] == [29_900, 31_600, 70_500, 90_000]
     assert score([], truth, 3600.0)["frr"] == 1.0
+    assert r["missed"] == [1, 3]
     rows = [dict(threshold=0.5, frr=0.05, fa_per_hour=4.0), dict(threshold=0.6, frr=0.08, fa_per_hour=2.0),
             dict(threshold=0.7, frr=0.08, fa_per_hour=1.0), dict(threshold=0.8, frr=0.2, fa_per_hour=0.0)]
     assert operating_point(rows, 2.0)["threshold"] == 0.7
     assert operating_point(rows, -1) is None
+
+
+def test_diagnose_puts_false_accepts_on_events_and_names_what_misses_were_heard_as():
+    from training.streaming import diagnose, score
+    labels = ["_silence_", "_unknown_", "yes", "no"]
+    truth = [dict(label="yes", start=9.5, end=10.0), dict(label="no", start=29.5, end=30.0)]
+    timeline = [["bed", 0.0, 60.0, "pink"], ["keyword", 9.5, 10.0, "yes"], ["sentence", 20.0, 23.0, "I know it"],
+                ["keyword", 29.5, 30.0, "no"], ["burst", 40.0, 41.0, "white"]]
+    t_ms = np.arange(0, 60_000, 20) + 20
+    probs = np.full((len(t_ms), 4), -128, np.int8)
+    probs[:, 0] = 127                                        # silence everywhere ...
+    t = t_ms / 1000
+    probs[(t > 9.6) & (t < 11), 0], probs[(t > 9.6) & (t < 11), 2] = -128, 127   # ... "yes" heard
+    dets = [("yes", 200, 10_400),                 # hit
+            ("no", 190, 22_000),                  # during the sentence
+            ("no", 180, 23_800),                  # 0.8 s after it: still the sentence's
+            ("up", 185, 40_500),                  # in the burst
+            ("go", 181, 50_000)]                  # the bed alone
+    sc = score(dets, truth, 3600.0)
+    g = diagnose(labels, t_ms, probs, truth, timeline, sc)
+    assert g["false_accepts_by_event"] == {"sentence": 2, "burst": 1, "bed": 1}
+    assert [f[2] for f in g["false_accepts_in_sentences"]] == ["I know it", "I know it"]
+    assert g["missed_heard_as"] == {"_silence_": 1}          # "no" was never heard
 
 
 @pytest.mark.parametrize("args,msg", [(["--hours", "0"], "out of range"), (["--thresholds", "0.9:0.3:0.1"], "LO"),

@@ -131,7 +131,8 @@ def score(detections, truth, seconds: float, post_s: float = 1.5, pre_s: float =
     hours = seconds / 3600.0
     return dict(keywords=n, hits=int(hit.sum()), false_rejects=int(n - hit.sum()),
                 frr=float((n - hit.sum()) / n) if n else 0.0, false_accepts=fa,
-                fa_per_hour=float(fa / hours) if hours > 0 else 0.0, duplicates=dup, fa_detections=fa_list)
+                fa_per_hour=float(fa / hours) if hours > 0 else 0.0, duplicates=dup, fa_detections=fa_list,
+                missed=[int(i) for i in np.flatnonzero(~hit)])
 
 
 def sweep(model, t_ms, probs, truth, seconds, thresholds, smooth_hops=25, refractory=1.0, post_s=1.5) -> list:
@@ -142,6 +143,7 @@ def sweep(model, t_ms, probs, truth, seconds, thresholds, smooth_hops=25, refrac
         dets = P.detections_of(model, probs, t_ms, s)
         r = score(dets, truth, seconds, post_s)
         r.pop("fa_detections")
+        r.pop("missed")
         rows.append(dict(threshold=round(float(thr), 4), c_threshold=s.c_threshold(), detections=len(dets), **r))
     return rows
 
@@ -195,6 +197,33 @@ def table(rows, chosen=None) -> str:
     return "\n".join(lines)
 
 
+def diagnose(labels, t_ms, probs, truth, timeline, scored, post_s: float = 1.5) -> dict:
+    """Where a detector point fails (``scored``: a :func:`score` result). Each false accept is put on its
+    event: the last keyword, sentence, burst or pause that starts before it and ends at most 1 s before
+    it, else the bed alone. Each keyword without a hit gets the class of highest mean output over
+    [start, end + post_s]: what the model heard instead (``_silence_``: too quiet or masked for it)."""
+    ev = [e for e in timeline if e[0] != "bed"]
+    starts = np.array([e[1] for e in ev]) if ev else np.zeros(0)
+    by_kind, sentences = {}, []
+    for label, conf, tm in scored["fa_detections"]:
+        ts = tm / 1000.0
+        k = int(np.searchsorted(starts, ts + 0.1)) - 1
+        e = ev[k] if k >= 0 and ts <= ev[k][2] + 1.0 else ["bed", 0, 0, ""]
+        by_kind[e[0]] = by_kind.get(e[0], 0) + 1
+        if e[0] == "sentence":
+            sentences.append([label, round(ts, 2), e[3]])
+    t = np.asarray(t_ms) / 1000.0
+    heard = {}
+    for i in scored["missed"]:
+        m = (t >= truth[i]["start"]) & (t <= truth[i]["end"] + post_s)
+        if m.any():
+            c = labels[int(np.argmax(probs[m].astype(np.float64).mean(0)))]
+            heard[c] = heard.get(c, 0) + 1
+    return dict(false_accepts_by_event=dict(sorted(by_kind.items(), key=lambda kv: -kv[1])),
+                missed_heard_as=dict(sorted(heard.items(), key=lambda kv: -kv[1])),
+                false_accepts_in_sentences=sentences)
+
+
 def evaluate(model_path, cfg: StreamConfig, out_dir, thresholds, smooth_hops=25, refractory=1.0, jobs=2,
              max_fa_per_hour=2.0, default_threshold=0.7, progress=True, cache=True, log=print) -> dict:
     from kws import pipeline as P
@@ -219,11 +248,13 @@ def evaluate(model_path, cfg: StreamConfig, out_dir, thresholds, smooth_hops=25,
     default = sweep(model, t_ms, probs, stream.truth, stream.seconds, [default_threshold], smooth_hops, refractory)[0]
     chosen = operating_point(rows, max_fa_per_hour)
     # the false accepts at the default and chosen points, for inspection
-    fa_lists = {}
+    fa_lists, diagnosis = {}, {}
     for name, r in (("default", default), ("chosen", chosen)):
         if r:
             dets = P.detections_of(model, probs, t_ms, P.Settings(r["threshold"], smooth_hops, refractory))
-            fa_lists[name] = score(dets, stream.truth, stream.seconds)["fa_detections"]
+            sc = score(dets, stream.truth, stream.seconds)
+            fa_lists[name] = sc["fa_detections"]
+            diagnosis[name] = diagnose(model.labels, t_ms, probs, stream.truth, stream.timeline, sc)
     per_engine = {}
     if chosen:
         dets = P.detections_of(model, probs, t_ms, P.Settings(chosen["threshold"], smooth_hops, refractory))
@@ -239,7 +270,7 @@ def evaluate(model_path, cfg: StreamConfig, out_dir, thresholds, smooth_hops=25,
                                total_s=round(time.time() - t0, 1)),
                   sweep=rows, default=default, max_fa_per_hour=max_fa_per_hour, operating_point=chosen,
                   frr_per_engine_at_operating_point=per_engine,
-                  false_accepts=fa_lists)
+                  false_accepts=fa_lists, diagnosis=diagnosis)
     (out_dir / "streaming.json").write_text(json.dumps(report, indent=1))
     det_plot(rows, out_dir / "det.png", f"{Path(model_path).name}: {stream.seconds / 3600:.2f} h stream, "
              f"{len(stream.truth)} keywords, smoothing {smooth_hops} hops, refractory {refractory} s",
@@ -294,6 +325,10 @@ def main(argv=None):
         print(table(rep["sweep"], rep["operating_point"]))
         d = rep["default"]
         print(f"SoC default threshold {d['threshold']:.2f}: FA/h {d['fa_per_hour']:.2f}, FRR {100 * d['frr']:.1f} %")
+        g = rep["diagnosis"].get("default")
+        if g:
+            print(f"  false accepts by event: {g['false_accepts_by_event'] or 'none'}; "
+                  f"missed keywords heard as: {g['missed_heard_as'] or 'none'}")
         c = rep["operating_point"]
         if c:
             print(f"operating point (lowest FRR with FA/h <= {args.max_fa_per_hour:g}): threshold {c['threshold']:.2f} "
