@@ -40,6 +40,20 @@ def test_tiny_stream_is_deterministic_and_cached(S):
     assert not any(w.lower() in S.KEYWORDS for w in S.sentence_words())
 
 
+def test_validation_stream_uses_validation_voices_only(S):
+    from training import synth
+    from training.engines import corpus
+    splits = corpus.make_splits(synth.SynthConfig().seed, TINY["engines"], synth.SynthConfig().held_out_engines)
+    val = S.held_out_voices(TINY["engines"], "val")
+    test = S.held_out_voices(TINY["engines"])
+    assert val and all(set(vs) == set(splits["val"][e]) for e, vs in val.items())
+    for e, vs in val.items():
+        assert not set(vs) & set(splits["train"].get(e, [])) and not set(vs) & set(test.get(e, []))
+    a = S.generate(S.StreamConfig(**dict(TINY, voices="val")), cache=False, progress=False)
+    assert a.truth and all(k["voice"] in val[k["engine"]] for k in a.truth)
+    assert a.key != S.generate(S.StreamConfig(**TINY), cache=False, progress=False).key
+
+
 def test_tiny_stream_end_to_end(S, tmp_path):
     cfg = S.StreamConfig(**TINY)
     rep = S.evaluate(ROOT / "models" / "dscnn_int8.tflite", cfg, tmp_path / "out", [0.5, 0.7, 0.9], jobs=1,

@@ -55,6 +55,10 @@ class StreamConfig:
     bed_dbfs: tuple = (-70.0, -45.0)        # background RMS
     speech_over_bed_db: tuple = (10.0, 35.0)
     burst_over_bed_db: tuple = (5.0, 25.0)
+    # whose voices speak: "test" (the corpus's test split + held-out engines: the figures reported) or
+    # "val" (its validation voices of the training engines: a stream for choices such as the
+    # detector's threshold, never used in training either)
+    voices: str = "test"
 
     def key(self, plans=()) -> str:
         """Cache key of the stream: VERSION (bump it when the generation changes), the config and the
@@ -84,19 +88,24 @@ def _rng(seed, *tags):
     return np.random.default_rng([int(seed)] + [zlib.crc32(str(t).encode()) for t in tags])
 
 
-def held_out_voices(engines=None) -> dict:
-    """{engine: [voices]} of the corpus's test split and held-out engines (never used in training)."""
+VOICE_SETS = {"test": ("test", "test_engine"), "val": ("val",)}
+
+
+def held_out_voices(engines=None, which: str = "test") -> dict:
+    """{engine: [voices]} of the corpus's test split and held-out engines (``which="test"``) or of its
+    validation split (``"val"``); neither is used in training."""
     from training import synth
     from training.engines import corpus
     cfg = synth.SynthConfig()
     names = [e for e in (engines or cfg.engines)]
     splits = corpus.make_splits(cfg.seed, names, cfg.held_out_engines)
     out = {}
-    for s in ("test", "test_engine"):
+    for s in VOICE_SETS[which]:
         for eng, vs in splits[s].items():
             out.setdefault(eng, []).extend(vs)
-    seen = {(e, v) for s in ("train", "val") for e, vs in splits[s].items() for v in vs}
-    assert not any((e, v) in seen for e, vs in out.items() for v in vs), "a held-out voice is in train/val"
+    seen = {(e, v) for s in (("train", "val") if which == "test" else ("train",)) for e, vs in splits[s].items()
+            for v in vs}
+    assert not any((e, v) in seen for e, vs in out.items() for v in vs), "a held-out voice is in a training split"
     return out
 
 
@@ -152,7 +161,7 @@ def generate(cfg: StreamConfig = StreamConfig(), cache=True, progress=True) -> S
     usable = [e for e in (cfg.engines or E.ENGINES) if E.get(e).available()[0]]
     if not usable:
         raise RuntimeError("no speech engine is available: " + "; ".join(E.notes()))
-    voices = held_out_voices(usable)
+    voices = held_out_voices(usable, cfg.voices)
     kw_plan, sent_plan = _plans(cfg, voices)
     key = cfg.key((kw_plan, sent_plan))
     path = CACHE / f"{key}.npz"

@@ -305,6 +305,9 @@ def main(argv=None):
     p.add_argument("--refractory", type=cli.float_range(0, 60), default=P.DEFAULT_REFRACTORY)
     p.add_argument("--max-fa-per-hour", type=cli.nonneg_float, default=2.0)
     p.add_argument("--engines", nargs="+", default=None, help="engines to use (default: every available one)")
+    p.add_argument("--voices", choices=("test", "val"), default="test",
+                   help="test: the corpus's held-out test voices and engines (the reported figures); val: its "
+                        "validation voices (a stream for choices such as the threshold)")
     p.add_argument("--no-cache", action="store_true", help="regenerate the stream and the model outputs")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--verbose", action="store_true")
@@ -317,7 +320,8 @@ def main(argv=None):
             if e not in E.ENGINES:
                 raise cli.UserError(f"--engines {e}: unknown engine (known: {', '.join(E.ENGINES)})")
         cli.check_writable_dir(args.out)
-        cfg = StreamConfig(hours=args.hours, seed=args.seed, engines=tuple(args.engines) if args.engines else None)
+        cfg = StreamConfig(hours=args.hours, seed=args.seed, engines=tuple(args.engines) if args.engines else None,
+                           voices=args.voices)
         for n in E.notes():
             print(f"note: {n}")
         rep = evaluate(model, cfg, args.out, args.thresholds, args.smooth_hops, args.refractory, args.jobs,
