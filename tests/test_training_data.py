@@ -62,9 +62,13 @@ def test_plan_deterministic_and_split_by_voice_and_engine():
             assert not parts & set(v1["train"].get(t.engine, [])), (s, t)
     if "kokoro" in usable:
         assert len(v1["test"]["kokoro"]) >= 6
-    for t in t1["train"]:
-        assert [synth.word_label(w)[0] for w in t.words[:10]] == list(KEYWORDS)
-        assert all(synth.word_label(w)[1] == UNKNOWN_INDEX for w in t.words[10:])
+    for s in synth.SPLITS:
+        n_unk = cfg.train_unknown_per_take if s == "train" else cfg.unknown_per_take
+        for t in t1[s]:
+            assert [synth.word_label(w)[0] for w in t.words[:10]] == list(KEYWORDS)
+            assert len(t.words) == 10 + n_unk and len(set(t.words[10:])) == n_unk
+            assert all(synth.word_label(w)[1] == UNKNOWN_INDEX for w in t.words[10:])
+    assert cfg.train_unknown_per_take > cfg.unknown_per_take
 
 
 def test_unknown_engine_and_bad_held_out_are_errors():
@@ -88,16 +92,19 @@ def test_synthetic_set_deterministic_and_worker_independent(tmp_path):
     assert not np.array_equal(a["train"]["audio"][:20], c["train"]["audio"][:20])
     # every label present; training keywords: 3 takes x 2 copies
     n = np.bincount(a["train"]["labels"], minlength=12)
-    # _unknown_: 6 isolated-word clips + round(0.5 x 6) = 3 windows of training voices' sentences
-    assert np.all(n[2:] == 6) and n[UNKNOWN_INDEX] == 6 + 3 and n[SILENCE_INDEX] == 6
-    sent = [i for i, w in enumerate(a["train"]["words"].tolist()) if " " in w]
-    assert len(sent) == 3 and a["info"]["train_sentence_windows"] == 3
+    # _unknown_: 6 isolated-word clips + round(sentence_unknown_fraction x 6) windows of training
+    # voices' sentences
+    n_win = int(round(TINY.sentence_unknown_fraction * 6))
+    assert n_win >= 3
+    assert np.all(n[2:] == 6) and n[UNKNOWN_INDEX] == 6 + n_win and n[SILENCE_INDEX] == 6
+    sent = [i for i, w in enumerate(a["train"]["words"].tolist()) if len(w.split()) >= 4]   # "thank you" is a word
+    assert len(sent) == n_win and a["info"]["train_sentence_windows"] == n_win
     assert all(a["train"]["labels"][i] == UNKNOWN_INDEX for i in sent)
     assert not any(set(a["train"]["words"][i].lower().split()) & set(KEYWORDS) for i in sent)
     train_voices = set(a["train"]["speakers"][[i for i in range(len(a["train"]["words"])) if i not in sent]].tolist())
     assert {a["train"]["speakers"][i] for i in sent} <= train_voices | {
         f"{e}:{v}" for e, vs in a["info"]["voices"]["train"].items() for v in vs}
-    assert not any(" " in w for s in synth.SPLITS[1:] for w in a[s]["words"].tolist())   # val/test: words only
+    assert not any(len(w.split()) >= 4 for s in synth.SPLITS[1:] for w in a[s]["words"].tolist())   # val/test: words only
     assert np.all(np.bincount(a["test"]["labels"], minlength=12)[2:] == 1)
     # held-out voices; the held-out engine only in test_engine
     spk = {s: set(a[s]["speakers"].tolist()) - {""} for s in synth.SPLITS}
@@ -110,8 +117,15 @@ def test_synthetic_set_deterministic_and_worker_independent(tmp_path):
     speech = a["train"]["audio"][a["train"]["labels"] != SILENCE_INDEX].astype(np.float64)
     assert np.sqrt(np.mean(sil ** 2)) < 0.05 * 32768
     assert np.all(np.abs(speech).max(axis=1) > 30)
-    # augmentation metadata is recorded
+    # augmentation metadata is recorded; training clips span the wider training level range, the
+    # evaluation clips augment.DEFAULT's
     assert any("snr_db" in m for m in a["train"]["meta"])
+    from training import augment
+    for s, (lo, hi) in (("train", TINY.train_level_dbfs), ("val", augment.DEFAULT["level_dbfs"]),
+                        ("test", augment.DEFAULT["level_dbfs"])):
+        lv = [m["level_dbfs"] for m, y in zip(a[s]["meta"], a[s]["labels"]) if y != SILENCE_INDEX]
+        assert lv and all(lo <= v <= hi for v in lv), (s, lo, hi, lv)
+    assert TINY.train_level_dbfs[0] < augment.DEFAULT["level_dbfs"][0]
 
 
 @espeak
