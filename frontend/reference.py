@@ -5,7 +5,7 @@ in a 512-point FFT (librosa pads the window to n_fft in the centre, so 16 zeros 
 audio (and appended, so the frame count is 1 + (N - 480) // 320) to align the frames; |X|^2 is unaffected by the circular shift).  Units:
   logmel: 10 log10(mel power), audio in [-1, 1], clamped to the int8 range of the golden model
   pcen:   librosa.pcen(mel power of int16-scaled audio, sr=16000, hop_length=320, defaults otherwise)
-  mfcc:   DCT-II (ortho) of the clamped log-mel in dB, first 10 coefficients
+  mfcc:   DCT-II (ortho) of the clamped log-mel in dB, first 10 coefficients, liftered (format.MFCC_LIFTER)
 """
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def features(audio: np.ndarray, mode: str = "logmel", params=None) -> np.ndarray
     if mode == "logmel":
         return db
     if mode == "mfcc":
-        return db @ F.dct_matrix().T
+        return db @ F.mfcc_matrix().T
     raise ValueError(f"unknown mode {mode!r}")
 
 

@@ -64,7 +64,7 @@ def test_kws_in_soc_detects_as_the_host_pipeline_and_not_silence(bundled_run, ca
 
 
 @pytest.mark.xfail(strict=True, reason="issue 15 not met yet: the bundled multi-engine model misses the "
-                                       "held-out flite 'up' clip (below the 0.7 threshold); strict: fails "
+                                       "held-out flite 'up' clip (heard as 'off', no detection); strict: fails "
                                        "loudly once every keyword clip is detected")
 def test_kws_in_soc_detects_every_keyword_clip(bundled_run):
     keywords, _, _, _, out = bundled_run

@@ -272,7 +272,7 @@ def evaluate(model_path, cfg: StreamConfig, out_dir, thresholds, smooth_hops=25,
                   frr_per_engine_at_operating_point=per_engine,
                   false_accepts=fa_lists, diagnosis=diagnosis)
     (out_dir / "streaming.json").write_text(json.dumps(report, indent=1))
-    det_plot(rows, out_dir / "det.png", f"{Path(model_path).name}: {stream.seconds / 3600:.2f} h stream, "
+    det_plot(rows, out_dir / "det.png", f"{Path(model_path).name}: {stream.seconds / 3600:.2f} h stream ({cfg.voices} voices), "
              f"{len(stream.truth)} keywords, smoothing {smooth_hops} hops, refractory {refractory} s",
              chosen, default)
     return report
