@@ -88,7 +88,9 @@ def _rng(seed, *tags):
     return np.random.default_rng([int(seed)] + [zlib.crc32(str(t).encode()) for t in tags])
 
 
-VOICE_SETS = {"test": ("test", "test_engine"), "val": ("val",)}
+# which voices a stream uses: {name: (corpus splits whose voices speak, splits none of them may be in)}
+VOICE_SETS = {"test": (("test", "test_engine"), ("train", "val")),
+              "val": (("val",), ("train", "test", "test_engine"))}
 
 
 def held_out_voices(engines=None, which: str = "test") -> dict:
@@ -100,12 +102,12 @@ def held_out_voices(engines=None, which: str = "test") -> dict:
     names = [e for e in (engines or cfg.engines)]
     splits = corpus.make_splits(cfg.seed, names, cfg.held_out_engines)
     out = {}
-    for s in VOICE_SETS[which]:
+    speak, apart = VOICE_SETS[which]
+    for s in speak:
         for eng, vs in splits[s].items():
             out.setdefault(eng, []).extend(vs)
-    seen = {(e, v) for s in (("train", "val") if which == "test" else ("train",)) for e, vs in splits[s].items()
-            for v in vs}
-    assert not any((e, v) in seen for e, vs in out.items() for v in vs), "a held-out voice is in a training split"
+    seen = {(e, v) for s in apart for e, vs in splits[s].items() for v in vs}
+    assert not any((e, v) in seen for e, vs in out.items() for v in vs), f"a {which} voice is also in {apart}"
     return out
 
 

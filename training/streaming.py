@@ -248,19 +248,18 @@ def evaluate(model_path, cfg: StreamConfig, out_dir, thresholds, smooth_hops=25,
     default = sweep(model, t_ms, probs, stream.truth, stream.seconds, [default_threshold], smooth_hops, refractory)[0]
     chosen = operating_point(rows, max_fa_per_hour)
     # the false accepts at the default and chosen points, for inspection
-    fa_lists, diagnosis = {}, {}
+    fa_lists, diagnosis, dets = {}, {}, {}
     for name, r in (("default", default), ("chosen", chosen)):
         if r:
-            dets = P.detections_of(model, probs, t_ms, P.Settings(r["threshold"], smooth_hops, refractory))
-            sc = score(dets, stream.truth, stream.seconds)
+            dets[name] = P.detections_of(model, probs, t_ms, P.Settings(r["threshold"], smooth_hops, refractory))
+            sc = score(dets[name], stream.truth, stream.seconds)
             fa_lists[name] = sc["fa_detections"]
             diagnosis[name] = diagnose(model.labels, t_ms, probs, stream.truth, stream.timeline, sc)
     per_engine = {}
     if chosen:
-        dets = P.detections_of(model, probs, t_ms, P.Settings(chosen["threshold"], smooth_hops, refractory))
         for eng in sorted({k["engine"] for k in stream.truth}):
             tr = [k for k in stream.truth if k["engine"] == eng]
-            r = score(dets, tr, stream.seconds)
+            r = score(dets["chosen"], tr, stream.seconds)
             per_engine[eng] = dict(keywords=r["keywords"], frr=round(r["frr"], 4))
     report = dict(model=str(model_path), mode=model.mode, stream=dict(config=dataclasses.asdict(cfg), key=stream.key,
                                                                       seconds=stream.seconds, keywords=len(stream.truth),
