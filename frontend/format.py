@@ -147,16 +147,15 @@ def dct_matrix() -> np.ndarray:
 MFCC_LIFTER = (1, 1, 2, 2, 2, 3, 3, 4, 4, 4)
 
 
-@functools.lru_cache(None)
-def mfcc_matrix() -> np.ndarray:
-    """The MFCC transform: the orthonormal DCT-II rows scaled by MFCC_LIFTER (10 x 40)."""
-    return np.asarray(MFCC_LIFTER, float)[:, None] * dct_matrix()
+def mfcc_matrix(lifter=MFCC_LIFTER) -> np.ndarray:
+    """The MFCC transform: the orthonormal DCT-II rows scaled by the lifter (10 x 40)."""
+    return np.asarray(lifter, float)[:, None] * dct_matrix()
 
 
-def dct_q() -> np.ndarray:
+def dct_q(lifter=MFCC_LIFTER) -> np.ndarray:
     """The quantized MFCC transform the hardware uses: round(lifter * D * 10log10(2) / MFCC_SCALE_DB * 2^15),
-    int64 (10 x 40)."""
-    q = np.round(mfcc_matrix() * DB_PER_LOG2 / MFCC_SCALE_DB * (1 << DCT_FRAC)).astype(np.int64)
+    int64 (10 x 40); another ``lifter`` (e.g. all ones) only for measurements."""
+    q = np.round(mfcc_matrix(lifter) * DB_PER_LOG2 / MFCC_SCALE_DB * (1 << DCT_FRAC)).astype(np.int64)
     assert np.abs(q).max() < (1 << 15), "a lifter gain overflows the 16-bit DCT table"
     return q
 

@@ -292,3 +292,24 @@ def test_cli_tables_out_must_be_a_writable_directory(tmp_path):
     r = _cli("tables", "--out", tmp_path / "t")
     assert r.returncode == 0, r.stderr
     assert any((tmp_path / "t").iterdir())
+
+
+def test_mfcc_lifter_spreads_the_higher_cepstra(capsys):
+    """The lifter's reason, measured by bench/bench_mfcc_spread.py on the bundled clips: without it
+    c5..c9 spread over < 4 int8 steps, with it every c1..c9 over >= 8, none saturating; its quantizer
+    with the front-end's table is golden.mfcc_q itself."""
+    import importlib.util
+    from pathlib import Path
+    from frontend import format as F
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("bench_mfcc_spread", root / "bench" / "bench_mfcc_spread.py")
+    b = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(b)
+    L = np.concatenate([G.log2_q10(G.mel_energy(wav.read_wav(p)[0]))
+                        for p in sorted((root / "models" / "clips").glob("*.wav"))])
+    lift = b.quantize(L, F.dct_q())
+    assert np.array_equal(lift, G.mfcc_q(L))
+    plain = b.quantize(L, F.dct_q(lifter=(1,) * F.NMFCC))
+    assert np.all(plain.std(0)[5:] < 4) and np.all(lift.std(0)[1:] >= 8)
+    assert not np.any((lift[:, 1:] == -128) | (lift[:, 1:] == 127))
+    assert b.main([]) == 0 and "front-end (lifter)" in capsys.readouterr().out
